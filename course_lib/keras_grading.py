@@ -1,0 +1,114 @@
+"""Checks the hidden tests call for Keras models (imports Keras; PyTorch notebooks never
+import this module).
+
+A layer specification is a list of dicts, one per layer in order, each naming what must
+be exact, e.g. ``{"type": "Conv2D", "name": "conv1", "filters": 32, "kernel_size": (3, 3),
+"activation": "relu", "output_shape": (None, 26, 26, 32)}``. Keys left out are not checked,
+so a spec can be exact where the task is exact and tolerant where the student chooses.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .grading import expect, labels_of
+
+ACCURACY_ALIASES = {"accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy"}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _layer_value(layer, key: str):
+    if key == "type":
+        return type(layer).__name__
+    if key == "activation":
+        activation = getattr(layer, "activation", None)
+        return getattr(activation, "__name__", activation)
+    if key == "output_shape":
+        return tuple(layer.output.shape)
+    value = getattr(layer, key, None)
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _describe(index: int, layer) -> str:
+    return f"Layer {index + 1} ('{layer.name}', {type(layer).__name__})"
+
+
+def check_layers(model, spec: Sequence[Mapping]) -> None:
+    """The model's layers match ``spec`` one by one, in order (Input layers are not counted)."""
+    layers = list(model.layers)
+    found = ", ".join(type(layer).__name__ for layer in layers)
+    expect(len(layers) == len(spec),
+           f"The model should have {len(spec)} layers, but it has {len(layers)}: {found}.")
+    for index, (layer, wanted) in enumerate(zip(layers, spec)):
+        for key, expected in wanted.items():
+            expected = tuple(expected) if isinstance(expected, list) else expected
+            actual = _layer_value(layer, key)
+            expect(actual == expected,
+                   f"{_describe(index, layer)} should have {key} {expected!r}, but it has {actual!r}.")
+
+
+def check_param_count(model, expected: int) -> None:
+    actual = model.count_params()
+    expect(actual == expected,
+           f"The model should have {expected:,} parameters, but it has {actual:,}.")
+
+
+def check_param_budget(model, maximum: int, strict: bool = True, what: str = "The model") -> None:
+    """At most (or below, with ``strict``) ``maximum`` parameters, counted from the model."""
+    actual = model.count_params()
+    fits = actual < maximum if strict else actual <= maximum
+    bound = "fewer than" if strict else "at most"
+    expect(fits, f"{what} should have {bound} {maximum:,} parameters, but it has {actual:,}.")
+
+
+def loss_name(loss) -> str:
+    """A compiled loss as a snake_case name: strings, Loss objects and loss functions alike."""
+    if isinstance(loss, str):
+        return loss.lower()
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+    return _snake(name) if any(c.isupper() for c in name) else name
+
+
+def check_compiled(model, optimizer: str, loss: str, metric: str = "accuracy") -> None:
+    """The model is compiled with this optimizer class, loss and metric."""
+    expect(getattr(model, "optimizer", None) is not None and getattr(model, "compiled", False),
+           "The model should be compiled with model.compile(...) before training.")
+    actual_opt = type(model.optimizer).__name__
+    expect(actual_opt.lower() == optimizer.lower(),
+           f"The model should be compiled with the {optimizer} optimizer, but it uses {actual_opt}.")
+    actual_loss = loss_name(model.loss)
+    expect(actual_loss == loss,
+           f"The model should be compiled with the loss '{loss}', but it uses '{actual_loss}'.")
+    metrics = model.get_compile_config().get("metrics") or []
+    names = {loss_name(m.get("config", {}).get("name", "") if isinstance(m, dict) else m)
+             for m in metrics}
+    wanted = ACCURACY_ALIASES if metric == "accuracy" else {metric}
+    expect(bool(names & wanted),
+           f"The model should be compiled with metrics=['{metric}'], but its metrics are {sorted(names)}.")
+
+
+def predict_labels(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """The model's predicted class for each image.
+
+    Calls the model batch by batch instead of ``model.predict``: no tf.data pipeline, so
+    no TensorFlow log lines on stderr, which nbgrader would count as a failed test.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batches = [np.asarray(model(images[i:i + batch_size], training=False)).argmax(axis=1)
+                   for i in range(0, len(images), batch_size)]
+    return np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
+
+
+def accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 512) -> float:
+    """Accuracy of ``model`` on ``images`` measured by the grader (labels integer or one-hot)."""
+    expect(len(images) == len(labels), "Images and labels should have the same length.")
+    return float(np.mean(predict_labels(model, images, batch_size) == labels_of(labels)))

@@ -1,0 +1,192 @@
+"""The instructor pipeline, driven through nbgrader's Python API.
+
+``python -m course_lib.pipeline demo`` runs it on the bundled demo submissions: generate
+each release, add the demo students, autograde, generate feedback (hidden tests
+stripped), export ``grades.csv`` and the peer-review PDFs, and print a summary table.
+The same steps are what an instructor runs with the plain ``nbgrader`` commands (see the
+README); the lifecycle tests call them one by one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+from nbgrader.apps import NbGraderAPI
+from nbgrader.plugins.export import CsvExportPlugin
+from nbgrader.validator import Validator
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import demo, peer_review
+
+
+class PipelineError(RuntimeError):
+    """An nbgrader step failed; the message carries nbgrader's log."""
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One graded cell of one submission."""
+
+    name: str
+    auto_score: float | None
+    max_score: float
+    manual: bool
+
+
+class Course:
+    """An nbgrader course folder (``nbgrader_config.py``, ``source/``, ``release/``, ...)."""
+
+    def __init__(self, root: str | Path = "."):
+        self.root = Path(root).resolve()
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        self.config = config
+        self.api = NbGraderAPI(config=config)
+
+    # --- what is there ------------------------------------------------------------------
+
+    def assignments(self) -> list[str]:
+        """Assignment ids: folders of ``source/`` holding a notebook of the same name."""
+        return sorted(p.parent.name for p in (self.root / "source").glob("*/*.ipynb")
+                      if p.stem == p.parent.name)
+
+    def notebook(self, folder: str, assignment: str, student: str | None = None) -> Path:
+        parts = [folder] + ([student] if student else []) + [assignment, f"{assignment}.ipynb"]
+        return self.root.joinpath(*parts)
+
+    # --- steps --------------------------------------------------------------------------
+
+    def validate(self, path: Path, invert: bool = False) -> dict:
+        """nbgrader's validator on one notebook; an empty dict means it passed."""
+        return Validator(config=self.config, invert=invert).validate(str(path))
+
+    def generate(self, assignment: str) -> Path:
+        self._check(self.api.generate_assignment(assignment, force=True, create=True),
+                    f"generate_assignment {assignment}")
+        return self.notebook("release", assignment)
+
+    def submit(self, assignment: str, student: str, nb) -> Path:
+        """Place a notebook where ``nbgrader collect`` would, and add the student."""
+        path = self.notebook("submitted", assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+        (path.parent / "timestamp.txt").write_text(stamp)
+        with self.api.gradebook as gradebook:
+            gradebook.update_or_create_student(student)
+        return path
+
+    def autograde(self, assignment: str, student: str) -> float:
+        """Autograde one submission; returns the wall time in seconds."""
+        start = time.perf_counter()
+        self._check(self.api.autograde(assignment, student, force=True, create=True),
+                    f"autograde {assignment} for {student}")
+        return time.perf_counter() - start
+
+    def feedback(self, assignment: str, student: str) -> Path:
+        self._check(self.api.generate_feedback(assignment, student, force=True),
+                    f"generate_feedback {assignment} for {student}")
+        return self.root / "feedback" / student / assignment / f"{assignment}.html"
+
+    def grades(self, assignment: str, student: str) -> dict[str, CellGrade]:
+        """Every graded cell of the submission, by its nbgrader cell id."""
+        with self.api.gradebook as gradebook:
+            submission = gradebook.find_submission_notebook(assignment, assignment, student)
+            return {g.name: CellGrade(g.name, g.auto_score, g.max_score, g.needs_manual_grade
+                                      or g.cell.cell_type == "markdown")
+                    for g in submission.grades}
+
+    def export_grades(self, path: Path | None = None) -> Path:
+        path = Path(path or self.root / "grades.csv")
+        with self.api.gradebook as gradebook:
+            CsvExportPlugin(to=str(path)).export(gradebook)
+        return path
+
+    def peer_review_pdfs(self, assignment: str, students: list[str]) -> list[Path]:
+        """One anonymous PDF per student from the submitted notebook, plus ``key.csv``
+        (anonymous code -> student) for the instructor only."""
+        folder = self.root / "peer_review" / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        rows, pdfs = ["code,student"], []
+        for student in students:
+            code = hashlib.sha256(f"{assignment}:{student}".encode()).hexdigest()[:8]
+            pdfs.append(peer_review.notebook_to_pdf(
+                self.notebook("submitted", assignment, student), folder / f"{code}.pdf",
+                title=f"{assignment}: peer review copy {code}"))
+            rows.append(f"{code},{student}")
+        (folder / "key.csv").write_text("\n".join(rows) + "\n")
+        return pdfs
+
+    @staticmethod
+    def _check(result: dict, what: str) -> None:
+        if not result.get("success"):
+            raise PipelineError(f"nbgrader {what} failed:\n{result.get('error')}\n{result.get('log')}")
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    student: str
+    assignment: str
+    score: float
+    max_score: float
+    seconds: float
+
+
+def summarise(course: Course, assignment: str, student: str, seconds: float) -> SummaryRow:
+    grades = course.grades(assignment, student).values()
+    auto = [g for g in grades if not g.manual]
+    return SummaryRow(student, assignment, sum(g.auto_score or 0 for g in auto),
+                      sum(g.max_score for g in auto), seconds)
+
+
+def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> list[SummaryRow]:
+    """The whole instructor pipeline on the demo submissions of each assignment."""
+    course = Course(root)
+    rows = []
+    for assignment in assignments or course.assignments():
+        print(f"== {assignment}: generate release", flush=True)
+        course.generate(assignment)
+        for student, nb in demo.demo_notebooks(course.root, assignment).items():
+            course.submit(assignment, student, nb)
+            print(f"   autograde {student} ...", flush=True)
+            seconds = course.autograde(assignment, student)
+            course.feedback(assignment, student)
+            rows.append(summarise(course, assignment, student, seconds))
+        course.peer_review_pdfs(assignment, list(demo.STUDENTS))
+    course.export_grades()
+    print_summary(rows)
+    print(f"\nGrades: {course.root / 'grades.csv'}\nFeedback: {course.root / 'feedback'}"
+          f"\nPeer-review PDFs: {course.root / 'peer_review'}")
+    return rows
+
+
+def print_summary(rows: list[SummaryRow]) -> None:
+    print(f"\n{'assignment':<24} {'student':<10} {'score':>6} {'max':>6} {'autograde s':>12}")
+    for r in rows:
+        print(f"{r.assignment:<24} {r.student:<10} {r.score:>6g} {r.max_score:>6g} {r.seconds:>12.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo_cmd = sub.add_parser("demo", help="run the instructor pipeline on the demo submissions")
+    demo_cmd.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    demo_cmd.add_argument("--root", default=".", help="the course folder")
+    args = parser.parse_args(argv)
+    try:
+        run_demo(args.root, args.assignments or None)
+    except PipelineError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

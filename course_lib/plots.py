@@ -1,0 +1,129 @@
+"""Matplotlib figures for the notebooks.
+
+Every function returns the Figure and never calls ``plt.show()``: in a notebook the
+figure is displayed because it is the cell's last value (or call ``plt.show()``). Every
+axis gets a title and labels. No seaborn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _history_dict(history) -> Mapping[str, Sequence[float]]:
+    """A Keras History, or a plain dict of per-epoch lists."""
+    return history.history if hasattr(history, "history") else history
+
+
+def class_distribution(labels: np.ndarray, title: str = "Images per class"):
+    """Bar chart of how many images each digit has, with the count on each bar."""
+    classes, counts = np.unique(np.asarray(labels), return_counts=True)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    bars = ax.bar(classes, counts, color="tab:blue")
+    ax.bar_label(bars, fontsize=8)
+    ax.set(title=title, xlabel="Digit", ylabel="Number of images", xticks=classes)
+    fig.tight_layout()
+    return fig
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 1,
+                title: str = "One example of each digit"):
+    """The first ``per_class`` images of each digit, one column per digit."""
+    images, labels = np.asarray(images), np.asarray(labels)
+    classes = np.unique(labels)
+    fig, axes = plt.subplots(per_class, len(classes), figsize=(1.2 * len(classes), 1.4 * per_class),
+                             squeeze=False)
+    for col, digit in enumerate(classes):
+        picks = np.flatnonzero(labels == digit)[:per_class]
+        for row in range(per_class):
+            ax = axes[row, col]
+            ax.axis("off")
+            if row < len(picks):
+                ax.imshow(np.squeeze(images[picks[row]]), cmap="gray")
+                ax.set_title(f"label {digit}", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_history(history, metrics: Sequence[str] = ("loss", "accuracy"),
+                     title: str = "Training history"):
+    """One panel per metric: training and validation curves against the epoch."""
+    logs = _history_dict(history)
+    present = [m for m in metrics if m in logs]
+    if not present:
+        raise ValueError(f"The history has none of {list(metrics)}; it has {sorted(logs)}.")
+    fig, axes = plt.subplots(1, len(present), figsize=(5 * len(present), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], present):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], "o-", label=f"training {metric}")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], "s--", label=f"validation {metric}")
+        ax.set(title=metric.replace("_", " ").capitalize(), xlabel="Epoch", ylabel=metric)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = None,
+                     title: str = "Confusion matrix (test set)"):
+    """Heat map of a confusion matrix (rows: true class, columns: predicted) with counts."""
+    cm = np.asarray(cm)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(len(cm))]
+    fig, ax = plt.subplots(figsize=(7, 6))
+    image = ax.imshow(cm, cmap="Blues")
+    fig.colorbar(image, ax=ax, label="Number of images")
+    threshold = cm.max() / 2 if cm.size else 0
+    for (row, col), count in np.ndenumerate(cm):
+        ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
+                color="white" if count > threshold else "black")
+    ax.set(title=title, xlabel="Predicted digit", ylabel="True digit",
+           xticks=range(len(names)), yticks=range(len(names)),
+           xticklabels=names, yticklabels=names)
+    fig.tight_layout()
+    return fig
+
+
+def conv_filters(kernels: np.ndarray, channels_last: bool = True, columns: int = 8,
+                 title: str = "Learned filters of the first convolution"):
+    """Show first-layer filters. Keras kernels are (h, w, in, out); PyTorch weights are
+    (out, in, h, w): pass ``channels_last=False`` for those. Only input channel 0 is shown."""
+    kernels = np.asarray(kernels)
+    if kernels.ndim != 4:
+        raise ValueError(f"Expected a 4-D convolution kernel, got shape {kernels.shape}.")
+    filters = kernels[:, :, 0, :].transpose(2, 0, 1) if channels_last else kernels[:, 0]
+    rows = int(np.ceil(len(filters) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < len(filters):
+            ax.imshow(filters[index], cmap="RdBu_r")
+            ax.set_title(f"filter {index}", fontsize=7)
+    fig.suptitle(f"{title} (red: positive weights, blue: negative)")
+    fig.tight_layout()
+    return fig
+
+
+def misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
+                  count: int = 12, columns: int = 6,
+                  title: str = "Misclassified test images"):
+    """The first ``count`` misclassified images with true label, prediction and confidence."""
+    images, y_true, probabilities = map(np.asarray, (images, y_true, probabilities))
+    y_pred = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)[:count]
+    rows = max(1, int(np.ceil(len(wrong) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.8 * columns, 2.1 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, index in zip(axes.flat, wrong):
+        ax.imshow(np.squeeze(images[index]), cmap="gray")
+        ax.set_title(f"true {y_true[index]}, pred {y_pred[index]}\n"
+                     f"confidence {probabilities[index, y_pred[index]]:.0%}", fontsize=8)
+    fig.suptitle(title if len(wrong) else f"{title}: none")
+    fig.tight_layout()
+    return fig

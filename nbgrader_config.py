@@ -1,0 +1,26 @@
+"""nbgrader configuration for the course "CNNs on MNIST".
+
+Paths are relative: nbgrader treats the folder it is started in as the course root, so
+run nbgrader commands from this folder (the Makefile and course_lib.pipeline do).
+"""
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from course_lib.feedback import HideHiddenTests
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "cnn-mnist"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+
+# Each cell may run this long before nbgrader interrupts it and records a
+# CellTimeoutError; grading mode (course_lib.budget) keeps real cells far below it.
+c.Execute.timeout = 300
+
+# Feedback shows pass/fail and each test's one-sentence message, never hidden-test code.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
