@@ -1,0 +1,21 @@
+"""Shared test set-up: offline data, quiet TensorFlow, Agg plots, nbgrader's PATH."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist-lite.npz"
+
+
+def pytest_configure(config):
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if not os.environ.get("COURSE_DATA") and SHARED_MNIST.is_file():
+        os.environ["COURSE_DATA"] = str(SHARED_MNIST)
+    # nbgrader shells out to alembic, which lives next to this Python.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
