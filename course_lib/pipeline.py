@@ -57,6 +57,11 @@ class Course:
         return sorted(p.parent.name for p in (self.root / "source").glob("*/*.ipynb")
                       if p.stem == p.parent.name)
 
+    def submitted_students(self, assignment: str) -> list[str]:
+        """Students with a submitted notebook for ``assignment``."""
+        return sorted(p.parents[1].name for p in
+                      (self.root / "submitted").glob(f"*/{assignment}/{assignment}.ipynb"))
+
     def notebook(self, folder: str, assignment: str, student: str | None = None) -> Path:
         parts = [folder] + ([student] if student else []) + [assignment, f"{assignment}.ipynb"]
         return self.root.joinpath(*parts)
@@ -179,8 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     demo_cmd = sub.add_parser("demo", help="run the instructor pipeline on the demo submissions")
     demo_cmd.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     demo_cmd.add_argument("--root", default=".", help="the course folder")
+    review_cmd = sub.add_parser("peer-review", help="PDFs of every submission of an assignment")
+    review_cmd.add_argument("assignment")
+    review_cmd.add_argument("--root", default=".", help="the course folder")
     args = parser.parse_args(argv)
     try:
+        if args.command == "peer-review":
+            course = Course(args.root)
+            students = course.submitted_students(args.assignment)
+            for pdf in course.peer_review_pdfs(args.assignment, students):
+                print(pdf)
+            return 0
         run_demo(args.root, args.assignments or None)
     except PipelineError as error:
         print(error, file=sys.stderr)
