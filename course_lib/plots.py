@@ -33,6 +33,9 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 1,
                 title: str = "One example of each digit"):
     """The first ``per_class`` images of each digit, one column per digit."""
     images, labels = np.asarray(images), np.asarray(labels)
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"Expected as many images as labels (at least one); got {len(images)} "
+                         f"images and {len(labels)} labels.")
     classes = np.unique(labels)
     fig, axes = plt.subplots(per_class, len(classes), figsize=(1.2 * len(classes), 1.4 * per_class),
                              squeeze=False)
@@ -74,7 +77,11 @@ def confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = None,
                      title: str = "Confusion matrix (test set)"):
     """Heat map of a confusion matrix (rows: true class, columns: predicted) with counts."""
     cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"Expected a square confusion matrix, got shape {cm.shape}.")
     names = list(class_names) if class_names is not None else [str(i) for i in range(len(cm))]
+    if len(names) != len(cm):
+        raise ValueError(f"Expected {len(cm)} class names, got {len(names)}.")
     fig, ax = plt.subplots(figsize=(7, 6))
     image = ax.imshow(cm, cmap="Blues")
     fig.colorbar(image, ax=ax, label="Number of images")
@@ -114,6 +121,10 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndar
                   title: str = "Misclassified test images"):
     """The first ``count`` misclassified images with true label, prediction and confidence."""
     images, y_true, probabilities = map(np.asarray, (images, y_true, probabilities))
+    y_true = y_true.argmax(axis=1) if y_true.ndim == 2 else y_true  # one-hot labels too
+    if probabilities.ndim != 2 or not len(images) == len(y_true) == len(probabilities):
+        raise ValueError(f"Expected images (N, ...), labels (N,) and probabilities (N, classes); "
+                         f"got shapes {images.shape}, {y_true.shape} and {probabilities.shape}.")
     y_pred = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)[:count]
     rows = max(1, int(np.ceil(len(wrong) / columns)))
