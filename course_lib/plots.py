@@ -138,3 +138,131 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndar
     fig.suptitle(title if len(wrong) else f"{title}: none")
     fig.tight_layout()
     return fig
+
+
+# --- PA4: training dynamics -------------------------------------------------------------
+
+#: PA4's name for :func:`training_history` (the seed assignment's ``utils`` called it so).
+plot_training_history = training_history
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)
+
+
+def plot_sample_predictions(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
+                            count: int = 12, columns: int = 6,
+                            title: str = "Sample predictions"):
+    """The first ``count`` images with true label, prediction and confidence; correct
+    predictions titled in green, mistakes in red. Labels may be integers or one-hot."""
+    images, probabilities = np.asarray(images), np.asarray(probabilities)
+    y_true = _labels(y_true)
+    if probabilities.ndim != 2 or not len(images) == len(y_true) == len(probabilities):
+        raise ValueError(f"Expected images (N, ...), labels (N,) and probabilities (N, classes); "
+                         f"got shapes {images.shape}, {y_true.shape} and {probabilities.shape}.")
+    shown = min(count, len(images))
+    if shown < 1:
+        raise ValueError("There are no images to show.")
+    y_pred = probabilities.argmax(axis=1)
+    rows = int(np.ceil(shown / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.8 * columns, 2.1 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for index, ax in zip(range(shown), axes.flat):
+        ax.imshow(np.squeeze(images[index]), cmap="gray")
+        right = y_pred[index] == y_true[index]
+        ax.set_title(f"true {y_true[index]}, pred {y_pred[index]}\n"
+                     f"confidence {probabilities[index, y_pred[index]]:.0%}", fontsize=8,
+                     color="tab:green" if right else "tab:red")
+    correct = int(np.sum(y_pred[:shown] == y_true[:shown]))
+    fig.suptitle(f"{title}: {correct} of {shown} correct (green: right, red: wrong)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_grid_search_results(results: Sequence[Mapping], x_param: str, color_param: str,
+                             metric: str = "final_val_acc",
+                             title: str = "Grid search results"):
+    """``metric`` against ``x_param``, one line per value of ``color_param``. Results that
+    share both values (other parameters differ) are averaged, and the caption says so."""
+    results = list(results)
+    if not results:
+        raise ValueError("There are no grid-search results to plot.")
+    for key in (x_param, color_param, metric):
+        missing = [i for i, row in enumerate(results) if key not in row]
+        if missing:
+            raise ValueError(f"Result {missing[0]} has no {key!r}; it has {sorted(results[missing[0]])}.")
+    def order(value):
+        return (isinstance(value, str), value if isinstance(value, str) else float(value))
+
+    x_values = sorted({row[x_param] for row in results}, key=order)
+    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) for v in x_values)
+    position = {v: (float(v) if numeric else i) for i, v in enumerate(x_values)}
+    groups: dict = {}
+    for row in results:
+        groups.setdefault(row[color_param], {}).setdefault(row[x_param], []).append(float(row[metric]))
+    averaged = any(len(scores) > 1 for by_x in groups.values() for scores in by_x.values())
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for colour_value, by_x in sorted(groups.items(), key=lambda item: order(item[0])):
+        xs = sorted(by_x, key=lambda v: position[v])
+        ax.plot([position[v] for v in xs], [np.mean(by_x[v]) for v in xs], "o-",
+                label=f"{color_param} = {colour_value}")
+    if numeric and min(x_values) > 0 and max(x_values) / min(x_values) >= 10:
+        ax.set_xscale("log")
+    ax.set_xticks([position[v] for v in x_values], [str(v) for v in x_values])
+    ax.set(title=title + (" (mean over the other parameters)" if averaged else ""),
+           xlabel=x_param, ylabel=metric)
+    ax.legend(title=color_param)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_overfitting_comparison(scenarios: Mapping[str, object], metric: str = "accuracy",
+                                title: str = "Training vs validation"):
+    """One panel per scenario (name -> History or dict): training and validation
+    ``metric`` against the epoch, on a shared y axis, with the final gap in the title."""
+    if not scenarios:
+        raise ValueError("There are no scenarios to compare.")
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(4.5 * len(scenarios), 3.6),
+                             squeeze=False, sharey=True)
+    for ax, (name, history) in zip(axes[0], scenarios.items()):
+        logs = _history_dict(history)
+        if metric not in logs or f"val_{metric}" not in logs:
+            raise ValueError(f"Scenario {name!r} needs {metric!r} and 'val_{metric}' in its "
+                             f"history; it has {sorted(logs)}.")
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], "o-", markersize=3, label=f"training {metric}")
+        ax.plot(epochs, logs[f"val_{metric}"], "s--", markersize=3, label=f"validation {metric}")
+        gap = logs[metric][-1] - logs[f"val_{metric}"][-1]
+        ax.set(title=f"{name}\nfinal gap (train - val) {gap:+.3f}", xlabel="Epoch")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(metric)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_optimizers(histories: Mapping[str, object],
+                       metrics: Sequence[str] = ("val_loss", "val_accuracy"),
+                       title: str = "Optimizer comparison"):
+    """One panel per metric, one curve per optimizer (name -> History or dict)."""
+    if not histories:
+        raise ValueError("There are no histories to compare.")
+    if not metrics:
+        raise ValueError("Name at least one metric to plot.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for name, history in histories.items():
+            logs = _history_dict(history)
+            if metric not in logs:
+                raise ValueError(f"The history of {name!r} has no {metric!r}; it has {sorted(logs)}.")
+            ax.plot(np.arange(1, len(logs[metric]) + 1), logs[metric], "o-", markersize=3, label=name)
+        ax.set(title=metric.replace("_", " ").capitalize(), xlabel="Epoch", ylabel=metric)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
