@@ -1,0 +1,237 @@
+"""course_lib.keras_grading on tiny Keras models (imports TensorFlow: a few seconds)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from course_lib import keras_grading  # noqa: E402
+
+SPEC = [
+    {"type": "Conv2D", "name": "conv1", "filters": 4, "kernel_size": (3, 3), "activation": "relu",
+     "output_shape": (None, 26, 26, 4)},
+    {"type": "MaxPooling2D", "pool_size": [2, 2], "output_shape": (None, 13, 13, 4)},
+    {"type": "Flatten", "output_shape": (None, 676)},
+    {"type": "Dense", "units": 10, "activation": "softmax"},
+]
+PARAMS = (3 * 3 * 1 * 4 + 4) + (676 * 10 + 10)  # conv + dense = 6,810
+
+
+def tiny_cnn(kernel=3, activation="relu", with_pool=True, functional=False):
+    layers = [keras.layers.Conv2D(4, kernel, activation=activation, name="conv1")]
+    if with_pool:
+        layers.append(keras.layers.MaxPooling2D(2))
+    layers += [keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    if not functional:
+        return keras.Sequential([keras.Input((28, 28, 1)), *layers])
+    inputs = keras.Input((28, 28, 1))
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def failure(check, *args, **kwargs) -> str:
+    with pytest.raises(AssertionError) as error:
+        check(*args, **kwargs)
+    message = str(error.value)
+    assert "\n" not in message and message.endswith("."), message
+    return message
+
+
+# --- check_layers ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
+def test_check_layers_accepts_the_right_model(functional):
+    keras_grading.check_layers(tiny_cnn(functional=functional), SPEC)
+
+
+def test_check_layers_wrong_kernel_size():
+    message = failure(keras_grading.check_layers, tiny_cnn(kernel=5), SPEC)
+    assert message == "Layer 1 ('conv1', Conv2D) should have kernel_size (3, 3), but it has (5, 5)."
+
+
+def test_check_layers_wrong_activation():
+    message = failure(keras_grading.check_layers, tiny_cnn(activation="tanh"), SPEC)
+    assert message == "Layer 1 ('conv1', Conv2D) should have activation 'relu', but it has 'tanh'."
+
+
+def test_check_layers_wrong_layer_count():
+    message = failure(keras_grading.check_layers, tiny_cnn(with_pool=False), SPEC)
+    assert message == "The model should have 4 layers, but it has 3: Conv2D, Flatten, Dense."
+
+
+def test_check_layers_wrong_type_and_output_shape():
+    spec = [dict(SPEC[0]), *SPEC[1:]]
+    spec[1] = {"type": "AveragePooling2D"}
+    assert "should have type 'AveragePooling2D', but it has 'MaxPooling2D'" in \
+        failure(keras_grading.check_layers, tiny_cnn(), spec)
+    spec = [*SPEC[:2], {"output_shape": (None, 100)}, SPEC[3]]
+    assert "Layer 3" in failure(keras_grading.check_layers, tiny_cnn(), spec)
+
+
+def test_check_layers_only_checks_listed_keys():
+    keras_grading.check_layers(tiny_cnn(kernel=5, activation="tanh"),
+                               [{"type": "Conv2D"}, {}, {}, {"units": 10}])
+
+
+# --- parameters ------------------------------------------------------------------------
+
+def test_check_param_count():
+    model = tiny_cnn()
+    keras_grading.check_param_count(model, PARAMS)
+    assert failure(keras_grading.check_param_count, model, 6_811) == \
+        "The model should have 6,811 parameters, but it has 6,810."
+
+
+def test_check_param_budget():
+    model = tiny_cnn()
+    keras_grading.check_param_budget(model, PARAMS + 1)
+    keras_grading.check_param_budget(model, PARAMS, strict=False)
+    assert failure(keras_grading.check_param_budget, model, PARAMS) == \
+        "The model should have fewer than 6,810 parameters, but it has 6,810."
+    assert failure(keras_grading.check_param_budget, model, 100, strict=False, what="Your CNN") == \
+        "Your CNN should have at most 100 parameters, but it has 6,810."
+
+
+# --- check_compiled --------------------------------------------------------------------
+
+@pytest.mark.parametrize("optimizer, loss, metrics", [
+    ("adam", "sparse_categorical_crossentropy", ["accuracy"]),
+    ("Adam", keras.losses.SparseCategoricalCrossentropy(), ["acc"]),
+    (keras.optimizers.Adam(1e-3), keras.losses.sparse_categorical_crossentropy,
+     [keras.metrics.SparseCategoricalAccuracy()]),
+], ids=["strings", "loss-object", "loss-function"])
+def test_check_compiled_accepts(optimizer, loss, metrics):
+    model = tiny_cnn()
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    keras_grading.check_compiled(model, optimizer="Adam", loss="sparse_categorical_crossentropy")
+
+
+def test_check_compiled_rejects_uncompiled_model():
+    assert failure(keras_grading.check_compiled, tiny_cnn(), "Adam", "sparse_categorical_crossentropy") == \
+        "The model should be compiled with model.compile(...) before training."
+
+
+def test_check_compiled_rejects_wrong_optimizer():
+    model = tiny_cnn()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert failure(keras_grading.check_compiled, model, "Adam", "sparse_categorical_crossentropy") == \
+        "The model should be compiled with the Adam optimizer, but it uses SGD."
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", keras.losses.MeanSquaredError()])
+def test_check_compiled_rejects_wrong_loss(loss):
+    model = tiny_cnn()
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    message = failure(keras_grading.check_compiled, model, "Adam", "sparse_categorical_crossentropy")
+    assert message.startswith("The model should be compiled with the loss 'sparse_categorical_crossentropy', "
+                              "but it uses '")
+    assert "crossentropy'." in message or "mean_squared_error'." in message
+
+
+def test_check_compiled_rejects_missing_metric():
+    model = tiny_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["mae"])
+    assert "metrics=['accuracy']" in failure(keras_grading.check_compiled, model, "Adam",
+                                             "sparse_categorical_crossentropy")
+
+
+def test_loss_name():
+    assert keras_grading.loss_name("Sparse_Categorical_Crossentropy") == "sparse_categorical_crossentropy"
+    assert keras_grading.loss_name(keras.losses.CategoricalCrossentropy()) == "categorical_crossentropy"
+    assert keras_grading.loss_name(keras.losses.categorical_crossentropy) == "categorical_crossentropy"
+
+
+# --- predictions and accuracy ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def identity_model():
+    """Predicts argmax of its 10 inputs: easy to compute by hand."""
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(10, use_bias=False)])
+    model.layers[0].set_weights([np.eye(10, dtype=np.float32)])
+    return model
+
+
+SCORES = np.array([np.roll(np.arange(10.0), shift) for shift in range(7)])  # argmax = (9+shift) % 10
+EXPECTED = np.array([(9 + shift) % 10 for shift in range(7)])
+
+
+@pytest.mark.parametrize("batch_size", [512, 3, 1])
+def test_predict_labels(identity_model, batch_size):
+    predicted = keras_grading.predict_labels(identity_model, SCORES, batch_size=batch_size)
+    np.testing.assert_array_equal(predicted, EXPECTED)
+
+
+def test_predict_labels_of_nothing(identity_model):
+    assert keras_grading.predict_labels(identity_model, np.zeros((0, 10))).shape == (0,)
+
+
+def test_accuracy_matches_hand_count(identity_model):
+    labels = EXPECTED.copy()
+    labels[[1, 4]] = (labels[[1, 4]] + 1) % 10  # two of seven wrong
+    assert keras_grading.accuracy(identity_model, SCORES, labels, batch_size=2) == pytest.approx(5 / 7)
+    assert keras_grading.accuracy(identity_model, SCORES, np.eye(10)[labels]) == pytest.approx(5 / 7)
+    assert keras_grading.accuracy(identity_model, SCORES, EXPECTED) == 1.0
+
+
+def test_accuracy_rejects_length_mismatch(identity_model):
+    assert failure(keras_grading.accuracy, identity_model, SCORES, EXPECTED[:3]) == \
+        "Images and labels should have the same length."
+
+
+class Noisy(keras.layers.Layer):
+    """An identity layer that warns every call, like a deprecated student layer would."""
+
+    def call(self, inputs):
+        warnings.warn("this layer is deprecated", DeprecationWarning)
+        warnings.warn("something odd", UserWarning)
+        return inputs
+
+
+def test_predict_labels_writes_nothing_to_stderr(capfd):
+    with warnings.catch_warnings():  # building calls the layer too
+        warnings.simplefilter("ignore")
+        model = keras.Sequential([keras.Input((10,)), Noisy(), keras.layers.Dense(10)])
+        model(SCORES[:1])
+    capfd.readouterr()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for n in (1, 3, 7):
+            keras_grading.predict_labels(model, SCORES[:n], batch_size=2)
+        keras_grading.accuracy(model, SCORES, EXPECTED)
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert [str(w.message) for w in seen] == []
+
+
+def test_predict_labels_is_silent_in_a_fresh_process_with_tensorflow_logging_on():
+    """What nbgrader sees: a new kernel, TensorFlow's C++ log level at its default."""
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        import keras
+        from course_lib import keras_grading
+        model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3),
+                                  keras.layers.Flatten(), keras.layers.Dense(10)])
+        images = np.random.default_rng(0).random((50, 28, 28, 1))
+        print("--- checks start ---", file=sys.stderr, flush=True)
+        for n in (1, 17, 50):
+            keras_grading.predict_labels(model, images[:n], batch_size=16)
+        keras_grading.accuracy(model, images, np.zeros(50, dtype=int))
+        print("ok")
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert done.stderr.split("--- checks start ---\n", 1)[1] == ""
