@@ -1,0 +1,463 @@
+"""Checks the hidden tests call for PyTorch models (imports PyTorch; never TensorFlow or
+Keras, and Keras notebooks never import this module).
+
+Architecture checks are behavioural: the grader runs the model's forward pass with hooks
+on its layers and checks what actually happens, in order, whatever the student named the
+attributes or however ``forward`` is written. A layer specification is a list of dicts,
+one per layer with weights or pooling (and Dropout), e.g. ``{"type": "Conv2d",
+"in_channels": 1, "out_channels": 32, "kernel_size": (5, 5), "output_shape": (32, 24, 24),
+"input": "image"}``. ``input`` says what feeds the layer: ``"image"`` (the model's input),
+``"previous"`` (the previous layer's output), ``"relu"`` (its ReLU) or ``"flatten"`` (it
+flattened per image). ReLU and flatten may be modules or functions; they are not listed.
+
+Every check raises ``AssertionError`` with one plain sentence for the student, measures
+everything itself, and leaves the model's train/eval mode and the random state as it
+found them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .grading import expect, labels_of
+
+#: Layers that do not appear in a specification: the grader checks them through "input".
+UNLISTED = (nn.ReLU, nn.Flatten, nn.Identity)
+RELATIONS = {
+    "image": "the input image",
+    "previous": "the output",
+    "relu": "the ReLU of the output",
+    "flatten": "the flattened output",
+}
+PAIR_KEYS = ("kernel_size", "stride", "padding", "dilation")
+
+
+def _quiet(check: Callable) -> Callable:
+    """Silence warnings while a check runs: nbgrader scores a test cell 0 when anything
+    reaches stderr, even a warning raised inside the student's code."""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return check(*args, **kwargs)
+    return wrapper
+
+
+def _number(value, what: str) -> float:
+    """A Python float from a number or a one-element tensor (detached, no warning)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+    try:
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise AssertionError(f"{what} should be a number, not {value!r}.") from None
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One layer call seen during a forward pass (inputs and outputs are copies)."""
+
+    name: str
+    module: nn.Module
+    input: torch.Tensor
+    output: torch.Tensor
+
+    def describe(self) -> str:
+        return f"{type(self.module).__name__} ('{self.name}')"
+
+
+@contextlib.contextmanager
+def _mode(model: nn.Module, training: bool):
+    """Run with the model in train or eval mode; restore its mode afterwards."""
+    before = {module: module.training for module in model.modules()}
+    model.train(training)
+    try:
+        yield model
+    finally:
+        for module, flag in before.items():
+            module.training = flag
+
+
+def _device(model: nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def probe_images(batch: int = 4, seed: int = 0) -> torch.Tensor:
+    """A fixed batch of random images (batch, 1, 28, 28) in [0, 1]."""
+    return torch.rand(batch, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+
+
+def trace(model: nn.Module, images: torch.Tensor) -> tuple[list[Call], torch.Tensor]:
+    """Run ``model(images)`` without gradients and record every call of a leaf layer
+    other than ReLU/Flatten/Identity, in order. Returns the calls and the model output."""
+    calls: list[Call] = []
+    handles = []
+
+    def record(name):
+        def hook(module, args, output):
+            if args and isinstance(args[0], torch.Tensor) and isinstance(output, torch.Tensor):
+                calls.append(Call(name, module, args[0].detach().clone(), output.detach().clone()))
+        return hook
+
+    for name, module in model.named_modules():
+        if not list(module.children()) and not isinstance(module, UNLISTED):
+            handles.append(module.register_forward_hook(record(name or type(module).__name__)))
+    try:
+        with torch.no_grad():
+            output = model(images.to(_device(model)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls, output
+
+
+def _normalise(key: str, value):
+    if key in PAIR_KEYS and isinstance(value, int):
+        return (value, value)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a.float().cpu(), b.float().cpu(), atol=1e-5)
+
+
+def _expected_input(relation: str, images: torch.Tensor, previous: Call | None) -> torch.Tensor:
+    if relation == "image" or previous is None:
+        return images
+    if relation == "previous":
+        return previous.output
+    if relation == "relu":
+        return torch.relu(previous.output)
+    if relation == "flatten":
+        return previous.output.flatten(1)
+    raise ValueError(f"Unknown input relation {relation!r}; use one of {sorted(RELATIONS)}.")
+
+
+@_quiet
+def check_layers(model: nn.Module, spec: Sequence[Mapping], what: str = "the model",
+                 batch: int = 4) -> None:
+    """The forward pass calls exactly the layers in ``spec``, in order, each with the
+    settings, output shape and input it names, and returns the last layer's output
+    (raw logits). Checked in eval mode, so Dropout passes its input through."""
+    expect(isinstance(model, nn.Module), f"{_cap(what)} should be an nn.Module, but it is {type(model).__name__}.")
+    images = probe_images(batch)
+    with _mode(model, False):
+        try:
+            calls, output = trace(model, images)
+        except Exception as error:  # noqa: BLE001 (the student's forward failed)
+            raise AssertionError(f"{_cap(what)} should accept a batch of shape ({batch}, 1, 28, 28), "
+                                 f"but its forward pass failed: {type(error).__name__}: {error}") from None
+    wanted_names = ", ".join(layer["type"] for layer in spec)
+    found_names = ", ".join(call.describe() for call in calls) or "none"
+    expect(len(calls) == len(spec),
+           f"{_cap(what)} should use these layers in its forward pass, in this order (ReLU and flatten "
+           f"not counted): {wanted_names}; yours uses {len(calls)}: {found_names}.")
+    previous = None
+    for index, (call, wanted) in enumerate(zip(calls, spec)):
+        label = f"Layer {index + 1} of {what} ({call.describe()})"
+        actual_type = type(call.module).__name__
+        expect(actual_type == wanted["type"], f"{label} should be nn.{wanted['type']}.")
+        for key, expected in wanted.items():
+            if key in ("type", "input", "output_shape"):
+                continue
+            actual = _normalise(key, getattr(call.module, key, None))
+            expected = _normalise(key, expected)
+            expect(actual == expected, f"{label} should have {key}={expected!r}, but it has {actual!r}.")
+        if "output_shape" in wanted:
+            shape = tuple(call.output.shape[1:])
+            expect(shape == tuple(wanted["output_shape"]),
+                   f"{label} should give outputs of shape (batch, "
+                   f"{', '.join(map(str, wanted['output_shape']))}), but gives (batch, "
+                   f"{', '.join(map(str, shape))}).")
+        relation = wanted.get("input")
+        if relation == "image" or (relation and previous is None):
+            expect(_same(call.input, images), f"{label} should take the model's input image.")
+        elif relation:
+            expect(_same(call.input, _expected_input(relation, images, previous)),
+                   f"{label} should take as input {RELATIONS[relation]} of layer {index} "
+                   f"({previous.describe()}).")
+        previous = call
+    expect(isinstance(output, torch.Tensor) and tuple(output.shape) == tuple(calls[-1].output.shape)
+           and _same(output, calls[-1].output),
+           f"{_cap(what)} should return the output of its last layer ({calls[-1].describe()}) "
+           f"unchanged: raw logits of shape (batch, {calls[-1].output.shape[-1]}), no softmax.")
+
+
+def param_count(model: nn.Module) -> int:
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+@_quiet
+def check_param_count(model: nn.Module, expected: int, what: str = "the model") -> None:
+    actual = param_count(model)
+    expect(actual == expected, f"{_cap(what)} should have {expected:,} parameters, but it has {actual:,}.")
+
+
+@_quiet
+def check_logits(model: nn.Module, classes: int = 10, batch: int = 3, what: str = "the model") -> None:
+    """A forward pass on (batch, 1, 28, 28) gives float logits of shape (batch, classes)."""
+    with _mode(model, False), torch.no_grad():
+        output = model(probe_images(batch).to(_device(model)))
+    expect(isinstance(output, torch.Tensor) and tuple(output.shape) == (batch, classes),
+           f"{_cap(what)} should map a batch of shape ({batch}, 1, 28, 28) to logits of shape "
+           f"({batch}, {classes}), but it gives {getattr(output, 'shape', type(output).__name__)}.")
+
+
+@_quiet
+def check_dropout(model: nn.Module, p: float, what: str = "the model", batch: int = 8) -> None:
+    """Exactly one nn.Dropout with probability ``p``, fed by a ReLU'd Linear layer and
+    feeding the last Linear layer; it drops units in train mode and is off in eval mode."""
+    dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    expect(len(dropouts) == 1, f"{_cap(what)} should have exactly one nn.Dropout layer; it has {len(dropouts)}.")
+    dropout = dropouts[0]
+    expect(abs(dropout.p - p) < 1e-12, f"The dropout probability of {what} should be {p}, but it is {dropout.p}.")
+    images = probe_images(batch, seed=1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        with _mode(model, True):
+            calls, first = trace(model, images)
+            _, second = trace(model, images)
+        with _mode(model, False):
+            eval_calls, third = trace(model, images)
+            _, fourth = trace(model, images)
+    index = next((i for i, call in enumerate(calls) if call.module is dropout), None)
+    expect(index is not None, f"{_cap(what)} should call its nn.Dropout layer in forward().")
+    feeder = calls[index - 1] if index > 0 else None
+    expect(feeder is not None and isinstance(feeder.module, nn.Linear)
+           and _same(calls[index].input, torch.relu(feeder.output)),
+           f"The dropout layer of {what} should take the ReLU of the first fully connected layer's output.")
+    expect(index + 1 < len(calls) and isinstance(calls[index + 1].module, nn.Linear)
+           and index + 2 == len(calls) and _same(calls[index + 1].input, calls[index].output),
+           f"The dropout layer of {what} should feed the last fully connected layer (between fc1 and fc2).")
+    if p > 0:
+        seen_in, seen_out = calls[index].input, calls[index].output
+        dropped = (seen_out == 0) & (seen_in != 0)
+        expect(bool(dropped.any()) and not torch.equal(first, second),
+               f"In train mode (model.train()) the dropout layer of {what} should zero some units.")
+    expect(torch.equal(third, fourth) and _same(eval_calls[index].input, eval_calls[index].output),
+           f"In eval mode (model.eval()) the dropout layer of {what} should let every unit through.")
+
+
+@_quiet
+def check_penalty_function(fn: Callable) -> None:
+    """``fn(model, lambda1, lambda2)`` returns ``(lambda1 * Σ|w|, lambda2 * Σ w²)`` over all
+    the model's parameters (weights and biases) as tensors that carry gradients."""
+    tiny = nn.Linear(2, 1)
+    with torch.no_grad():
+        tiny.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        tiny.bias.fill_(0.5)
+    result = fn(tiny, 0.1, 0.01)
+    expect(isinstance(result, tuple) and len(result) == 2,
+           "The penalty function should return a pair (l1_penalty, l2_penalty).")
+    l1, l2 = result
+    expect(isinstance(l1, torch.Tensor) and isinstance(l2, torch.Tensor) and l1.requires_grad
+           and l2.requires_grad,
+           "Both penalties should be tensors computed from the parameters, so loss.backward() "
+           "reaches the weights (do not call .item() on them).")
+    l1, l2 = _number(l1, "The L1 penalty"), _number(l2, "The L2 penalty")
+    expect(abs(l1 - 0.35) < 1e-6,
+           f"For weights [1, -2], bias 0.5 and lambda1 = 0.1 the L1 penalty should be "
+           f"0.1 * (1 + 2 + 0.5) = 0.35, but yours is {l1:.6g}.")
+    expect(abs(l2 - 0.0525) < 1e-6,
+           f"For weights [1, -2], bias 0.5 and lambda2 = 0.01 the L2 penalty should be "
+           f"0.01 * (1 + 4 + 0.25) = 0.0525, but yours is {l2:.6g}.")
+    torch_seed = torch.Generator().manual_seed(3)
+    bigger = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 3))
+    with torch.no_grad():
+        for parameter in bigger.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=torch_seed))
+    l1, l2 = (_number(value, "Each penalty") for value in fn(bigger, 1e-3, 1e-2))
+    with torch.no_grad():
+        want_l1 = 1e-3 * sum(float(p.abs().sum()) for p in bigger.parameters())
+        want_l2 = 1e-2 * sum(float((p ** 2).sum()) for p in bigger.parameters())
+    expect(abs(l1 - want_l1) <= 1e-5 * want_l1 and abs(l2 - want_l2) <= 1e-5 * want_l2,
+           "The penalties should sum over every parameter tensor of the model (all layers, "
+           "weights and biases).")
+
+
+class _LookupModel(nn.Module):
+    """Predicts class ``predictions[i]`` for an image whose first pixel is ``i``; records
+    how it was called (batch sizes, gradient mode, train/eval mode)."""
+
+    def __init__(self, predictions: torch.Tensor, classes: int = 10):
+        super().__init__()
+        self.register_buffer("predictions", predictions)
+        self.scale = nn.Parameter(torch.ones(()))
+        self.classes = classes
+        self.calls: list[tuple[int, bool, bool]] = []
+
+    def forward(self, x):
+        self.calls.append((len(x), torch.is_grad_enabled(), self.training))
+        index = x[:, 0, 0, 0].round().long()
+        return nn.functional.one_hot(self.predictions[index], self.classes).float() * self.scale
+
+
+@_quiet
+def check_evaluate_function(fn: Callable, batch_size: int = 20) -> None:
+    """``fn(model, loader, device)`` returns the accuracy as a fraction, feeding the model
+    whole batches, in eval mode, under ``torch.no_grad()``."""
+    rng = np.random.default_rng(0)
+    labels = torch.from_numpy(rng.integers(0, 10, size=100))
+    predictions = labels.clone()
+    wrong = torch.from_numpy(rng.permutation(100)[:37])
+    predictions[wrong] = (predictions[wrong] + 1) % 10
+    images = torch.zeros(100, 1, 28, 28)
+    images[:, 0, 0, 0] = torch.arange(100, dtype=torch.float32)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels),
+                                         batch_size=batch_size)
+    model = _LookupModel(predictions).train()
+    result = fn(model, loader, torch.device("cpu"))
+    expect(model.calls != [], "evaluate should run the model on the loader's images.")
+    expect(all(size > 1 for size, _, _ in model.calls) and len(model.calls) == len(loader),
+           "evaluate should feed the model one whole batch from the loader at a time, "
+           "not one image at a time.")
+    expect(not any(grad for _, grad, _ in model.calls),
+           "evaluate should run the model under torch.no_grad().")
+    expect(not any(training for _, _, training in model.calls),
+           "evaluate should put the model in eval mode (model.eval()) before predicting.")
+    value = _number(result, "The accuracy evaluate returns")
+    expect(abs(value - 0.63) < 1e-6,
+           f"evaluate should return the fraction of correctly classified images (0.63 for the "
+           f"grader's test model), but it returned {value:.6g}.")
+
+
+class _ModeProbe(nn.Module):
+    """A tiny classifier of (N, 1, 4, 4) images that records whether it ran in train mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(16, 3)
+        self.modes: list[bool] = []
+
+    def forward(self, x):
+        self.modes.append(self.training)
+        return self.linear(x.flatten(1))
+
+
+def _reference_epoch(model, loader, optimizer, criterion, penalty=None) -> float:
+    model.train()
+    losses = []
+    for images, labels in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(images), labels)
+        if penalty is not None:
+            loss = loss + penalty(model)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return float(np.mean(losses))
+
+
+@_quiet
+def check_train_epoch_function(fn: Callable) -> None:
+    """``fn(model, loader, optimizer, criterion, device, penalty=None)`` runs one epoch of
+    minibatch training with the given optimizer (zero_grad, forward, loss [+ penalty],
+    backward, step per batch), in train mode, and returns the mean training loss."""
+    generator = torch.Generator().manual_seed(5)
+    images = torch.rand(40, 1, 4, 4, generator=generator)
+    labels = torch.randint(0, 3, (40,), generator=generator)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=8)
+
+    def penalty(model):
+        return 0.05 * sum((p ** 2).sum() for p in model.parameters())
+
+    for use_penalty in (False, True):
+        torch.manual_seed(7)
+        theirs = _ModeProbe().eval()
+        ours = copy.deepcopy(theirs)
+        criterion = nn.CrossEntropyLoss()
+        returned = fn(theirs, loader, torch.optim.SGD(theirs.parameters(), lr=0.5), criterion,
+                      torch.device("cpu"), penalty=penalty if use_penalty else None)
+        expected = _reference_epoch(ours, loader, torch.optim.SGD(ours.parameters(), lr=0.5),
+                                    criterion, penalty if use_penalty else None)
+        expect(theirs.modes != [] and all(theirs.modes),
+               "train_epoch should call model.train() and then run the model on every batch.")
+        same = all(torch.allclose(a, b, atol=1e-5) for a, b in zip(theirs.parameters(), ours.parameters()))
+        if use_penalty:
+            expect(same, "train_epoch should add penalty(model) to the loss of each batch "
+                         "when a penalty function is given.")
+            continue
+        expect(same, "train_epoch should do one optimizer step per batch of the loader: "
+                     "optimizer.zero_grad(), forward pass, loss, loss.backward(), optimizer.step().")
+        value = _number(returned, "The mean training loss train_epoch returns")
+        expect(abs(value - expected) <= 1e-4 * max(1.0, abs(expected)),
+               f"train_epoch should return the mean training loss of the epoch; the grader "
+               f"measured {expected:.4f}, yours returned {value:.4f}.")
+
+
+@_quiet
+def check_optimizer(optimizer, model: nn.Module, kind: type = torch.optim.Adam, lr: float = 1e-3) -> None:
+    """``optimizer`` is a ``kind`` with learning rate ``lr`` over all of ``model``'s parameters."""
+    expect(isinstance(optimizer, kind),
+           f"The optimizer should be torch.optim.{kind.__name__}, but it is {type(optimizer).__name__}.")
+    rates = {group["lr"] for group in optimizer.param_groups}
+    expect(rates == {lr}, f"The optimizer's learning rate should be {lr:g}, but it is {sorted(rates)}.")
+    theirs = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    expect(theirs == {id(p) for p in model.parameters()},
+           "The optimizer should update exactly the model's parameters: pass model.parameters().")
+
+
+@_quiet
+def check_loss(criterion, kind: type = nn.CrossEntropyLoss) -> None:
+    expect(isinstance(criterion, kind),
+           f"The loss should be nn.{kind.__name__}(), but it is {type(criterion).__name__}.")
+
+
+@_quiet
+def predict_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
+    """The model's predicted class per image, batch by batch, in eval mode, without gradients."""
+    device = _device(model)
+    with _mode(model, False), torch.no_grad():
+        batches = [model(images[i:i + batch_size].to(device)).argmax(dim=1).cpu()
+                   for i in range(0, len(images), batch_size)]
+    return torch.cat(batches).numpy() if batches else np.zeros(0, dtype=np.int64)
+
+
+@_quiet
+def accuracy(model: nn.Module, images: torch.Tensor, labels, batch_size: int = 1000) -> float:
+    """Accuracy of ``model`` on ``images`` as measured by the grader."""
+    expect(len(images) == len(labels), "Images and labels should have the same length.")
+    labels = labels.cpu().numpy() if isinstance(labels, torch.Tensor) else labels
+    return float(np.mean(predict_labels(model, images, batch_size) == labels_of(labels)))
+
+
+@_quiet
+def check_state_dict_file(path: str | os.PathLike, model: nn.Module) -> None:
+    """``path`` holds ``model.state_dict()``: the same keys and the same values."""
+    expect(os.path.isfile(path), f"The file {os.fspath(path)!r} should exist: save the model's "
+                                 f"state_dict there with torch.save.")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 (any unreadable file)
+        raise AssertionError(f"{os.fspath(path)!r} should hold a state_dict saved with torch.save, "
+                             f"but it could not be read: {error}") from None
+    expect(isinstance(saved, Mapping) and all(isinstance(v, torch.Tensor) for v in saved.values()),
+           f"{os.fspath(path)!r} should hold model.state_dict() (a dict of tensors), not the whole model.")
+    wanted = model.state_dict()
+    expect(list(saved.keys()) == list(wanted.keys()),
+           f"The saved state_dict should have the keys of the model: {list(wanted)}.")
+    expect(all(torch.equal(saved[k].cpu(), wanted[k].cpu()) for k in wanted),
+           "The saved state_dict should hold the trained model's weights.")
+
+
+@_quiet
+def check_same_weights(model: nn.Module, other: nn.Module, what: str) -> None:
+    mine, theirs = model.state_dict(), other.state_dict()
+    expect(list(mine) == list(theirs) and all(torch.equal(mine[k].cpu(), theirs[k].cpu()) for k in mine),
+           f"{_cap(what)} should have the same weights as the trained model.")
