@@ -89,7 +89,9 @@ class Course:
         return path
 
     def autograde(self, assignment: str, student: str) -> float:
-        """Autograde one submission; returns the wall time in seconds."""
+        """Autograde one submission; returns the wall time in seconds. A submission that is
+        not a readable notebook raises PipelineError before nbgrader touches the gradebook."""
+        self._check_readable(self.notebook("submitted", assignment, student), student)
         start = time.perf_counter()
         self._check(self.api.autograde(assignment, student, force=True, create=True),
                     f"autograde {assignment} for {student}")
@@ -130,6 +132,14 @@ class Course:
         return pdfs
 
     @staticmethod
+    def _check_readable(path: Path, student: str) -> None:
+        try:
+            nbformat.read(path, as_version=4)
+        except (OSError, ValueError, AttributeError, nbformat.ValidationError) as error:
+            raise PipelineError(f"The submission of {student} ({path}) is not a readable notebook, "
+                                f"so it was not graded: {error}") from error
+
+    @staticmethod
     def _check(result: dict, what: str) -> None:
         if not result.get("success"):
             raise PipelineError(f"nbgrader {what} failed:\n{result.get('error')}\n{result.get('log')}")
@@ -154,21 +164,31 @@ def summarise(course: Course, assignment: str, student: str, seconds: float) -> 
 def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> list[SummaryRow]:
     """The whole instructor pipeline on the demo submissions of each assignment."""
     course = Course(root)
-    rows = []
+    rows, failures = [], []
     for assignment in assignments or course.assignments():
         print(f"== {assignment}: generate release", flush=True)
         course.generate(assignment)
+        graded = []
         for student, nb in demo.demo_notebooks(course.root, assignment).items():
             course.submit(assignment, student, nb)
             print(f"   autograde {student} ...", flush=True)
-            seconds = course.autograde(assignment, student)
-            course.feedback(assignment, student)
+            try:
+                seconds = course.autograde(assignment, student)
+                course.feedback(assignment, student)
+            except PipelineError as error:  # one bad submission must not stop the others
+                print(f"   FAILED: {student} (reported at the end)", flush=True)
+                failures.append(f"{assignment} / {student}: {error}")
+                continue
             rows.append(summarise(course, assignment, student, seconds))
-        course.peer_review_pdfs(assignment, list(demo.STUDENTS))
+            graded.append(student)
+        course.peer_review_pdfs(assignment, graded)
     course.export_grades()
     print_summary(rows)
     print(f"\nGrades: {course.root / 'grades.csv'}\nFeedback: {course.root / 'feedback'}"
           f"\nPeer-review PDFs: {course.root / 'peer_review'}")
+    if failures:
+        raise PipelineError(f"{len(failures)} submission(s) could not be graded:\n"
+                            + "\n\n".join(failures))
     return rows
 
 

@@ -1,0 +1,181 @@
+"""course_lib.pipeline on a tiny, framework-free course: generate, autograde (correct,
+broken and timed-out submissions), feedback, and the demo run going on past a bad one."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from conftest import REPO
+from course_lib import demo, pipeline
+from course_lib.pipeline import Course, PipelineError
+
+ASSIGNMENT = "lab0"
+HIDDEN_LINE = "assert square(-5) == 25, 'square(-5) should be 25.'"
+
+
+def meta(grade_id, grade=False, solution=False, points=None, locked=False):
+    nbgrader = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+                "solution": solution, "task": False}
+    if points is not None:
+        nbgrader["points"] = points
+    return {"nbgrader": nbgrader}
+
+
+def source_notebook():
+    """Two functions, their tests (the cube test comes first, so a cube that hangs is followed
+    by more grading), and a manually graded answer."""
+    cells = [
+        new_markdown_cell("# Lab 0: squares and cubes", metadata=meta("intro", locked=True)),
+        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
+                      metadata=meta("square", solution=True)),
+        new_code_cell("def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION",
+                      metadata=meta("cube", solution=True)),
+        new_code_cell("assert cube(2) == 8, 'cube(2) should be 8.'",
+                      metadata=meta("test_cube", grade=True, points=1, locked=True)),
+        new_code_cell("assert square(2) == 4, 'square(2) should be 4.'\n### BEGIN HIDDEN TESTS\n"
+                      f"{HIDDEN_LINE}\n### END HIDDEN TESTS",
+                      metadata=meta("test_square", grade=True, points=2, locked=True)),
+        new_markdown_cell("Why is a square never negative?",
+                          metadata=meta("q1", grade=True, solution=True, points=2)),
+    ]
+    for cell in cells:
+        cell["id"] = cell.metadata["nbgrader"]["grade_id"].replace("_", "-")
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "course-mnist", "display_name": "CNNs on MNIST (course)",
+                       "language": "python"},
+        "language_info": {"name": "python"}})
+
+
+def make_course(root: Path) -> Path:
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (root / "demo" / ASSIGNMENT).mkdir(parents=True)
+    (root / "demo" / ASSIGNMENT / "wrong_submission.json").write_text(json.dumps({
+        "description": "adds instead of multiplying", "replace": [["return x * x", "return x + x"]],
+        "loses": ["test_square"]}))
+    return root
+
+
+def reference():
+    return demo.reference_notebook(source_notebook())
+
+
+def scores(course: Course, student: str) -> dict[str, tuple]:
+    return {name: (g.auto_score, g.max_score, g.manual)
+            for name, g in course.grades(ASSIGNMENT, student).items()}
+
+
+FULL_MARKS = {"test_cube": (1.0, 1.0, False), "test_square": (2.0, 2.0, False),
+              "q1": (None, 2.0, True)}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course(make_course(tmp_path_factory.mktemp("course")))
+    course.generate(ASSIGNMENT)
+    course.submit(ASSIGNMENT, "alice", reference())
+    course.autograde(ASSIGNMENT, "alice")
+    return course
+
+
+def test_assignments_are_found(course):
+    assert course.assignments() == [ASSIGNMENT]
+
+
+def test_generate_makes_a_release_without_solutions_or_hidden_tests(course):
+    release = course.notebook("release", ASSIGNMENT)
+    text = release.read_text()
+    assert "BEGIN SOLUTION" not in text and "return x * x" not in text
+    assert "HIDDEN TESTS" not in text and "square(-5)" not in text
+    assert "YOUR CODE HERE" in text
+    assert "assert square(2) == 4" in text
+    assert course.validate(course.notebook("source", ASSIGNMENT)) == {}
+
+
+def test_correct_submission_gets_full_marks(course):
+    assert scores(course, "alice") == FULL_MARKS
+
+
+def test_feedback_hides_hidden_tests(course):
+    html = course.feedback(ASSIGNMENT, "alice").read_text()
+    assert "square(-5)" not in html
+    assert "Hidden tests ran here" in html
+
+
+def write_broken(course: Course, student: str) -> Path:
+    path = course.notebook("submitted", ASSIGNMENT, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"cells": [ this is not json')
+    (path.parent / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    return path
+
+
+def test_broken_submission_is_a_clear_error_and_touches_nothing_else(course):
+    before = scores(course, "alice")
+    path = write_broken(course, "bob")
+    with pytest.raises(PipelineError) as error:
+        course.autograde(ASSIGNMENT, "bob")
+    message = str(error.value)
+    assert message.startswith(f"The submission of bob ({path}) is not a readable notebook, "
+                              "so it was not graded:")
+    assert "Traceback" not in message
+    assert scores(course, "alice") == before == FULL_MARKS
+    assert not (course.root / "autograded" / "bob").exists()
+    assert path.read_text() == '{"cells": [ this is not json', "the submission must be kept as it was"
+
+
+def test_cell_that_times_out_scores_zero_and_grading_goes_on(course):
+    slow = reference()
+    slow.cells[2].source = "import time\n\ndef cube(x):\n    while True:\n        time.sleep(0.05)"
+    course.submit(ASSIGNMENT, "carol", slow)
+    saved = course.config.Execute.timeout
+    course.config.Execute.timeout = 3
+    try:
+        course.autograde(ASSIGNMENT, "carol")
+    finally:
+        course.config.Execute.timeout = saved
+    assert scores(course, "carol") == {**FULL_MARKS, "test_cube": (0.0, 1.0, False)}
+    graded = nbformat.read(course.notebook("autograded", ASSIGNMENT, "carol"), as_version=4)
+    cube_test = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_cube")
+    assert any(o.output_type == "error" for o in cube_test.outputs)
+
+
+def test_run_demo_goes_on_past_a_broken_submission(tmp_path, monkeypatch, capsys):
+    root = make_course(tmp_path)
+    submit = Course.submit
+
+    def submit_breaking_wrong(self, assignment, student, nb):
+        path = submit(self, assignment, student, nb)
+        if student == "wrong":
+            path.write_text("not a notebook")
+        return path
+
+    monkeypatch.setattr(Course, "submit", submit_breaking_wrong)
+    assert pipeline.main(["demo", ASSIGNMENT, "--root", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert "FAILED: wrong" in out
+    assert err.startswith("1 submission(s) could not be graded:\nlab0 / wrong: The submission of wrong")
+    assert "not a readable notebook" in err
+
+    course = Course(root)
+    assert scores(course, "reference") == FULL_MARKS
+    # nbgrader scores an answer cell left as released 0 without waiting for a manual grade
+    assert {k: v[0] for k, v in scores(course, "blank").items()} == {"test_cube": 0.0, "test_square": 0.0,
+                                                                     "q1": 0.0}
+    with open(root / "grades.csv") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert float(rows["reference"]["raw_score"]) == 3.0 and float(rows["blank"]["raw_score"]) == 0.0
+    folder = root / "peer_review" / ASSIGNMENT
+    key = (folder / "key.csv").read_text().splitlines()
+    assert key[0] == "code,student" and sorted(line.split(",")[1] for line in key[1:]) == ["blank", "reference"]
+    assert len(list(folder.glob("*.pdf"))) == 2
+    assert (root / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    assert not (root / "feedback" / "wrong").exists()
