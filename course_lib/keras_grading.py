@@ -112,3 +112,50 @@ def accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 51
     """Accuracy of ``model`` on ``images`` measured by the grader (labels integer or one-hot)."""
     expect(len(images) == len(labels), "Images and labels should have the same length.")
     return float(np.mean(predict_labels(model, images, batch_size) == labels_of(labels)))
+
+
+def check_has_layers(model, types: Sequence[str], what: str = "The model") -> None:
+    """The model holds at least one layer of each type in ``types`` (order not checked)."""
+    found = [type(layer).__name__ for layer in model.layers]
+    for wanted in types:
+        expect(wanted in found,
+               f"{what} should contain a {wanted} layer, but its layers are: {', '.join(found)}.")
+
+
+def is_augmentation(layer) -> bool:
+    """Keras' random image-augmentation layers (RandomRotation, RandomTranslation, ...)."""
+    return type(layer).__name__.startswith("Random")
+
+
+def check_training_only_augmentation(model, images: np.ndarray, what: str = "The model",
+                                     required: Sequence[str] = ("RandomRotation", "RandomTranslation")) -> None:
+    """A Sequential model whose augmentation layers change images in training only.
+
+    Measured, not read from settings: two inference calls must agree with each other and
+    with the same model run without its augmentation layers, and the augmentation layers
+    with ``training=True`` must change the images.
+    """
+    import keras
+
+    expect(isinstance(model, keras.Sequential), f"{what} should be a keras.Sequential model.")
+    augment = [layer for layer in model.layers if is_augmentation(layer)]
+    expect(any(type(layer).__name__ in required for layer in augment),
+           f"{what} should contain at least one of the augmentation layers {', '.join(required)}.")
+    images = np.asarray(images, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = np.asarray(model(images, training=False))
+        second = np.asarray(model(images, training=False))
+        plain = images
+        for layer in model.layers:
+            if not is_augmentation(layer):
+                plain = layer(plain, training=False)
+        augmented = images
+        for layer in augment:
+            augmented = layer(augmented, training=True)
+    expect(np.allclose(first, second, atol=1e-6),
+           f"{what} should give the same output twice for the same images when training=False.")
+    expect(np.allclose(first, np.asarray(plain), atol=1e-5),
+           f"{what}'s augmentation layers should leave the images unchanged when training=False.")
+    expect(not np.allclose(np.asarray(augmented), images, atol=1e-3),
+           f"{what}'s augmentation layers should change the training images when training=True.")

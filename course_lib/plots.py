@@ -266,3 +266,26 @@ def compare_optimizers(histories: Mapping[str, object],
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def epoch_log(history: Mapping[str, Sequence[float]], title: str = "Training log"):
+    """Curves of a per-epoch log with keys ``loss``, ``accuracy``, ``test_loss``,
+    ``test_accuracy`` and optionally ``lr`` (see ``keras_training.EpochLog``): loss and
+    accuracy panels with train and test curves, and the learning rate when it is there."""
+    panels = [("loss", "Loss", "cross-entropy"), ("accuracy", "Accuracy", "accuracy")]
+    if history.get("lr"):
+        panels.append(("lr", "Learning rate", "learning rate"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.5), squeeze=False)
+    for ax, (key, name, ylabel) in zip(axes[0], panels):
+        epochs = np.arange(1, len(history[key]) + 1)
+        if key == "lr":
+            ax.plot(epochs, history[key], "o-", color="tab:green", label="learning rate at epoch end")
+        else:
+            ax.plot(epochs, history[key], "o-", label=f"training {key}")
+            ax.plot(epochs, history[f"test_{key}"], "s--", label=f"test {key}")
+        ax.set(title=name, xlabel="Epoch", ylabel=ylabel)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
