@@ -21,6 +21,13 @@ c.CourseDirectory.feedback_directory = "feedback"
 # Each cell may run this long before nbgrader interrupts it and records a
 # CellTimeoutError; grading mode (course_lib.budget) keeps real cells far below it.
 c.Execute.timeout = 300
+# What the student reads in the feedback for such a cell (nbgrader's default says nothing).
+c.Execute.error_on_timeout = {
+    "ename": "CellTimeoutError",
+    "evalue": "This cell ran longer than the grader's time limit and was stopped, so it scores 0.",
+    "traceback": ["CellTimeoutError: This cell ran longer than the grader's time limit and was "
+                  "stopped, so it scores 0."],
+}
 
 # Feedback shows pass/fail and each test's one-sentence message, never hidden-test code.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]

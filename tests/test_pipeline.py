@@ -145,7 +145,9 @@ def test_cell_that_times_out_scores_zero_and_grading_goes_on(course):
     assert scores(course, "carol") == {**FULL_MARKS, "test_cube": (0.0, 1.0, False)}
     graded = nbformat.read(course.notebook("autograded", ASSIGNMENT, "carol"), as_version=4)
     cube_test = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_cube")
-    assert any(o.output_type == "error" for o in cube_test.outputs)
+    assert "CellTimeoutError" in [o.get("ename") for o in cube_test.outputs]
+    feedback = course.feedback(ASSIGNMENT, "carol").read_text()
+    assert "CellTimeoutError: This cell ran longer than the grader's time limit and was stopped" in feedback
 
 
 def test_run_demo_goes_on_past_a_broken_submission(tmp_path, monkeypatch, capsys):
