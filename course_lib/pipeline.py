@@ -118,17 +118,25 @@ class Course:
 
     def peer_review_pdfs(self, assignment: str, students: list[str]) -> list[Path]:
         """One anonymous PDF per student from the submitted notebook, plus ``key.csv``
-        (anonymous code -> student) for the instructor only."""
+        (anonymous code -> student) for the instructor only. A submission that is not a
+        readable notebook is skipped and reported (PipelineError) once the others are done."""
         folder = self.root / "peer_review" / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        rows, pdfs = ["code,student"], []
+        rows, pdfs, unreadable = ["code,student"], [], []
         for student in students:
+            try:
+                self._check_readable(self.notebook("submitted", assignment, student), student)
+            except PipelineError as error:
+                unreadable.append(str(error))
+                continue
             code = hashlib.sha256(f"{assignment}:{student}".encode()).hexdigest()[:8]
             pdfs.append(peer_review.notebook_to_pdf(
                 self.notebook("submitted", assignment, student), folder / f"{code}.pdf",
                 title=f"{assignment}: peer review copy {code}"))
             rows.append(f"{code},{student}")
         (folder / "key.csv").write_text("\n".join(rows) + "\n")
+        if unreadable:
+            raise PipelineError("No peer-review PDF for these submissions:\n" + "\n".join(unreadable))
         return pdfs
 
     @staticmethod
@@ -136,8 +144,8 @@ class Course:
         try:
             nbformat.read(path, as_version=4)
         except (OSError, ValueError, AttributeError, nbformat.ValidationError) as error:
-            raise PipelineError(f"The submission of {student} ({path}) is not a readable notebook, "
-                                f"so it was not graded: {error}") from error
+            raise PipelineError(f"The submission of {student} ({path}) is not a readable notebook "
+                                f"({error}); ask for it again.") from error
 
     @staticmethod
     def _check(result: dict, what: str) -> None:

@@ -124,8 +124,8 @@ def test_broken_submission_is_a_clear_error_and_touches_nothing_else(course):
     with pytest.raises(PipelineError) as error:
         course.autograde(ASSIGNMENT, "bob")
     message = str(error.value)
-    assert message.startswith(f"The submission of bob ({path}) is not a readable notebook, "
-                              "so it was not graded:")
+    assert message.startswith(f"The submission of bob ({path}) is not a readable notebook (")
+    assert message.endswith("); ask for it again.")
     assert "Traceback" not in message
     assert scores(course, "alice") == before == FULL_MARKS
     assert not (course.root / "autograded" / "bob").exists()
@@ -181,3 +181,16 @@ def test_run_demo_goes_on_past_a_broken_submission(tmp_path, monkeypatch, capsys
     assert len(list(folder.glob("*.pdf"))) == 2
     assert (root / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     assert not (root / "feedback" / "wrong").exists()
+
+
+def test_peer_review_skips_and_reports_an_unreadable_submission(course):
+    write_broken(course, "dave")
+    with pytest.raises(PipelineError) as error:
+        course.peer_review_pdfs(ASSIGNMENT, ["dave", "alice"])
+    assert str(error.value).startswith("No peer-review PDF for these submissions:\n"
+                                       "The submission of dave (")
+    folder = course.root / "peer_review" / ASSIGNMENT
+    key = (folder / "key.csv").read_text().splitlines()
+    assert [line.split(",")[1] for line in key] == ["student", "alice"]
+    pdf = folder / f"{key[1].split(',')[0]}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
