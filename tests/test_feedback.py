@@ -89,7 +89,7 @@ def test_other_cells_are_left_alone():
 
 def test_result_is_a_valid_notebook():
     nb, _ = HideHiddenTests().preprocess(autograded_notebook(), {})
-    nbformat.validate(nb)
+    assert nbformat.validator.isvalid(nb)
 
 
 def test_enabled_by_default_and_can_be_disabled():

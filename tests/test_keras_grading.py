@@ -47,11 +47,20 @@ def failure(check, *args, **kwargs) -> str:
     return message
 
 
+def passes(check, *args, **kwargs) -> bool:
+    """True when the check accepts (raises no AssertionError)."""
+    try:
+        check(*args, **kwargs)
+    except AssertionError:
+        return False
+    return True
+
+
 # --- check_layers ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
 def test_check_layers_accepts_the_right_model(functional):
-    keras_grading.check_layers(tiny_cnn(functional=functional), SPEC)
+    assert passes(keras_grading.check_layers, tiny_cnn(functional=functional), SPEC)
 
 
 def test_check_layers_wrong_kernel_size():
@@ -79,8 +88,8 @@ def test_check_layers_wrong_type_and_output_shape():
 
 
 def test_check_layers_only_checks_listed_keys():
-    keras_grading.check_layers(tiny_cnn(kernel=5, activation="tanh"),
-                               [{"type": "Conv2D"}, {}, {}, {"units": 10}])
+    assert passes(keras_grading.check_layers, tiny_cnn(kernel=5, activation="tanh"),
+                  [{"type": "Conv2D"}, {}, {}, {"units": 10}])
 
 
 # --- parameters ------------------------------------------------------------------------
@@ -113,7 +122,8 @@ def test_check_param_budget():
 def test_check_compiled_accepts(optimizer, loss, metrics):
     model = tiny_cnn()
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    keras_grading.check_compiled(model, optimizer="Adam", loss="sparse_categorical_crossentropy")
+    assert passes(keras_grading.check_compiled, model, optimizer="Adam",
+                  loss="sparse_categorical_crossentropy")
 
 
 def test_check_compiled_rejects_uncompiled_model():
