@@ -1,0 +1,139 @@
+"""Benchmark of the param_budget_cnn assignment.
+
+Prints the autograde wall time of each demo submission (reference, blank, wrong) in a
+scratch copy of the course, the reference's per-experiment accuracies from that grading
+run (read from the course's training log in the autograded notebook), and the student's
+full run: with ``--full`` the reference notebook is executed as a student runs it
+(20/20/15 epochs on all training images) and timed; without it, that time is estimated
+from one full-data epoch of each reference model.
+
+    python benchmarks/param_budget_cnn.py [--full]
+
+Timings on a shared machine are upper bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from course_lib import demo
+from course_lib.pipeline import Course
+
+ASSIGNMENT = "param_budget_cnn"
+REPO = Path(__file__).resolve().parents[1]
+RESULT_LINE = re.compile(r"\{'parameters': (\d+), 'epochs': (\d+), 'best_test_accuracy': ([\d.]+), "
+                         r"'final_test_accuracy': ([\d.]+), 'last3_min_test_accuracy': ([\d.]+)\}")
+FULL_EPOCHS = {1: 20, 2: 20, 3: 15}
+
+
+def scratch_course(target: Path) -> Course:
+    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
+    for folder in ("source", "demo"):
+        shutil.copytree(REPO / folder / ASSIGNMENT, target / folder / ASSIGNMENT)
+    return Course(target)
+
+
+def printed_text(nb) -> str:
+    return "\n".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                     for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+
+
+def report_results(text: str, label: str) -> None:
+    experiment_1 = re.search(r"parameters: ([\d,]+)\s+epochs: (\d+)\s+best_test_accuracy: ([\d.]+)%\s+"
+                             r"final_test_accuracy: ([\d.]+)%\s+last3_min_test_accuracy: ([\d.]+)%", text)
+    rows = []
+    if experiment_1:
+        p, e, best, final, last3 = experiment_1.groups()
+        rows.append((1, int(p.replace(",", "")), int(e), float(best) / 100, float(final) / 100, float(last3) / 100))
+    for n, match in enumerate(RESULT_LINE.finditer(text), start=2):
+        p, e, best, final, last3 = match.groups()
+        rows.append((n, int(p), int(e), float(best), float(final), float(last3)))
+    print(f"\n{label}: test accuracy from the course's per-epoch log")
+    print(f"{'experiment':>10} {'parameters':>10} {'epochs':>6} {'best':>7} {'final':>7} {'min last 3':>10}")
+    for n, p, e, best, final, last3 in rows:
+        print(f"{n:>10} {p:>10,} {e:>6} {best:>7.2%} {final:>7.2%} {last3:>10.2%}")
+
+
+def autograde_demo(root: Path) -> None:
+    course = scratch_course(root)
+    course.generate(ASSIGNMENT)
+    print(f"{'student':<10} {'score':>6} {'max':>5} {'autograde s':>12}")
+    for student, nb in demo.demo_notebooks(course.root, ASSIGNMENT).items():
+        course.submit(ASSIGNMENT, student, nb)
+        seconds = course.autograde(ASSIGNMENT, student)
+        auto = [g for g in course.grades(ASSIGNMENT, student).values() if not g.manual]
+        print(f"{student:<10} {sum(g.auto_score or 0 for g in auto):>6g} "
+              f"{sum(g.max_score for g in auto):>5g} {seconds:>12.1f}", flush=True)
+    graded = nbformat.read(course.notebook("autograded", ASSIGNMENT, "reference"), as_version=4)
+    report_results(printed_text(graded), "Reference, autograde run")
+
+
+def full_run(root: Path) -> None:
+    """Execute the reference notebook as a student runs it (no grading budget)."""
+    nb = demo.reference_notebook(nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                                               as_version=4))
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=3600, kernel_name="course-mnist",
+                   resources={"metadata": {"path": str(root)}}).execute()
+    print(f"\nStudent full run of the reference notebook: {time.perf_counter() - start:.0f} s")
+    report_results(printed_text(nb), "Reference, student's full run")
+
+
+def estimate_full_run() -> None:
+    """Time one full-data epoch of each reference model and scale by its epochs."""
+    import keras  # noqa: F401  (seed_everything seeds Keras only once it is imported)
+
+    from course_lib import budget, data, keras_training, seeding
+
+    if budget.grading_mode():
+        sys.exit("Unset NBGRADER_EXECUTION to estimate the student's full run.")
+    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    namespace = {}
+    exec("import keras\nfrom keras import layers\n", namespace)
+    for cell in demo.reference_notebook(source).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in ("build_model_1", "build_model_2", "build_model_3"):
+            exec(cell.source, namespace)
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    x_train, x_test = (data.add_channel_axis(data.scale_01(x)) for x in (x_train, x_test))
+    steps = keras_training.steps_per_epoch(len(x_train), 128)
+    total = 0.0
+    for n in (1, 2, 3):
+        seeding.seed_everything(42)
+        model = namespace[f"build_model_{n}"]()
+        optimizer = namespace["make_optimizer_3"](steps, 2) if n == 3 else keras.optimizers.Adam(1e-3)
+        keras_training.fit_logged(model, optimizer, x_train, y_train, (x_test, y_test), 1)  # tracing
+        start = time.perf_counter()
+        keras_training.fit_logged(model, model.optimizer, x_train, y_train, (x_test, y_test), 1)
+        per_epoch = time.perf_counter() - start
+        total += per_epoch * FULL_EPOCHS[n]
+        print(f"experiment {n}: {per_epoch:.1f} s per epoch x {FULL_EPOCHS[n]} epochs")
+    print(f"Student full run, estimated from one epoch per experiment: {total / 60:.1f} min "
+          f"(plus about 10 s for imports and plots)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="execute the full student run (about 10 min)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        autograde_demo(Path(tmp))
+    if args.full:
+        with tempfile.TemporaryDirectory() as tmp:
+            full_run(Path(tmp))
+    else:
+        estimate_full_run()
+
+
+if __name__ == "__main__":
+    main()
