@@ -9,7 +9,8 @@ from one full-data epoch of each reference model.
 
     python benchmarks/param_budget_cnn.py [--full]
 
-Timings on a shared machine are upper bounds.
+Timings on a shared machine are upper bounds; the kernel CPU seconds (user + system time
+of the finished notebook kernel) do not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -67,13 +69,16 @@ def report_results(text: str, label: str) -> None:
 def autograde_demo(root: Path) -> None:
     course = scratch_course(root)
     course.generate(ASSIGNMENT)
-    print(f"{'student':<10} {'score':>6} {'max':>5} {'autograde s':>12}")
+    print(f"{'student':<10} {'score':>6} {'max':>5} {'autograde s':>12} {'kernel CPU s':>13}")
     for student, nb in demo.demo_notebooks(course.root, ASSIGNMENT).items():
         course.submit(ASSIGNMENT, student, nb)
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds = course.autograde(ASSIGNMENT, student)
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
         auto = [g for g in course.grades(ASSIGNMENT, student).values() if not g.manual]
         print(f"{student:<10} {sum(g.auto_score or 0 for g in auto):>6g} "
-              f"{sum(g.max_score for g in auto):>5g} {seconds:>12.1f}", flush=True)
+              f"{sum(g.max_score for g in auto):>5g} {seconds:>12.1f} {cpu:>13.1f}", flush=True)
     graded = nbformat.read(course.notebook("autograded", ASSIGNMENT, "reference"), as_version=4)
     report_results(printed_text(graded), "Reference, autograde run")
 
