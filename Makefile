@@ -27,6 +27,13 @@ demo: env
 test: env
 	$(PY) -m pytest
 
+# JupyterLab for the course on 127.0.0.1: the instructor (port 8888, this folder) and one
+# student (port 8889, .lab/student1/work) sharing the nbgrader exchange in ./exchange.
+# Options: make lab LAB_ARGS="student --student alice" (see README, "Working in JupyterLab").
+.PHONY: lab
+lab: env
+	$(PY) -m course_lib.lab $(LAB_ARGS)
+
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt

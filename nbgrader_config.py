@@ -28,6 +28,9 @@ c.Execute.error_on_timeout = {
     "traceback": ["CellTimeoutError: This cell ran longer than the grader's time limit and was "
                   "stopped, so it scores 0."],
 }
+# Validate and autograde run the course's kernel (installed by `make env`): the same Python
+# students get in JupyterLab, whatever kernelspec a submitted notebook names.
+c.Execute.kernel_name = "course-mnist"
 
 # Feedback shows pass/fail and each test's one-sentence message, never hidden-test code.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]

@@ -230,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (course / "nbgrader_config.py").is_file():
         parser.error(f"{course.resolve()} holds no nbgrader_config.py; pass --course.")
 
+    # A terminated launcher (kill, a closed terminal) still stops its servers.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: sys.exit(0))
     servers = []
     if args.roles in ("both", "instructor"):
         servers.append(instructor(course, state, exchange, port=args.port))
