@@ -7,6 +7,7 @@ unless its name says so):
 - ``plots``: matplotlib figures for the notebooks.
 - ``seeding``: one call that seeds Python, NumPy and the framework you use.
 - ``budget``: smaller training runs while nbgrader grades (``NBGRADER_EXECUTION``).
+- ``curves``: seeded synthetic loss curves of six training problems (NumPy only).
 - ``grading``: checks the hidden tests use (framework-free); ``keras_grading`` for Keras.
 - ``pipeline``: the instructor pipeline (generate, autograde, feedback, grades, PDFs).
 """
