@@ -98,6 +98,14 @@ def _device(model: nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
+@_quiet
+def build(model_class: Callable, *args, **kwargs) -> nn.Module:
+    """``model_class(*args, **kwargs)``, created without touching the global random stream,
+    so a hidden test does not change what the rest of the notebook trains."""
+    with torch.random.fork_rng(devices=[]):
+        return model_class(*args, **kwargs)
+
+
 def probe_images(batch: int = 4, seed: int = 0) -> torch.Tensor:
     """A fixed batch of random images (batch, 1, 28, 28) in [0, 1]."""
     return torch.rand(batch, 1, 28, 28, generator=torch.Generator().manual_seed(seed))

@@ -71,3 +71,14 @@ def test_make_loader_batches_of_32_with_repeatable_shuffling():
 def test_make_loader_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="3 images but 2 labels"):
         torch_data.make_loader(torch.zeros(3, 1, 28, 28), torch.zeros(2))
+
+
+def test_one_thread_while_grading(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+        assert torch_data.configure_threads() == before
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        assert torch_data.configure_threads() == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)

@@ -310,3 +310,12 @@ def test_checks_raise_no_warnings():
         tg.check_penalty_function(penalties)
         tg.check_train_epoch_function(train_epoch)
         tg.check_evaluate_function(evaluate)
+
+
+def test_build_leaves_the_random_stream_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    model = tg.build(Net, dropout=0.3)
+    assert isinstance(model, Net) and model.dropout.p == 0.3
+    assert torch.equal(torch.rand(3), expected)
