@@ -4,8 +4,11 @@ Starts the course's two JupyterLab servers (``course_lib.lab``: instructor and o
 student, sharing an exchange folder) on free loopback ports, releases Lab 7 with the
 nbgrader CLI as an instructor would in a terminal, then drives headless Chromium:
 
-student: Assignment List -> Fetch -> open the notebook -> type the answers -> Run All ->
-Validate (success) -> Submit; instructor: formgrader -> Collect -> the submission is listed.
+student: Assignment List -> Fetch -> open the notebook -> type the answers (code and
+written) -> Run All -> Validate (success) -> Submit;
+instructor: formgrader -> Collect -> the submission is listed -> Autograde -> Manual
+Grading (full credit for the written answers) -> Generate and Release Feedback;
+student: Fetch Feedback -> the report shows the full score and no hidden-test code.
 
 Screenshots of every step go to ``test-artifacts/browser/`` (with both servers' logs).
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +27,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from course_lib import demo, lab
+from course_lib import data, demo, lab
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +50,10 @@ def artifacts():
     return ARTIFACTS
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, artifacts):
     """A fresh copy of the course, its instructor and student servers, and Lab 7 released."""
@@ -57,6 +65,8 @@ def servers(tmp_path_factory, artifacts):
     shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
     for folder in ("source", "release"):
         shutil.copytree(REPO / folder / ASSIGNMENT, course / folder / ASSIGNMENT)
+    # A test run killed by a timeout (SIGTERM) still stops the servers below.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     instructor = lab.instructor(course, base / "state", base / "exchange")
     student = lab.student(STUDENT, base / "state", base / "exchange")
     try:
@@ -71,6 +81,7 @@ def servers(tmp_path_factory, artifacts):
     finally:
         student.stop()
         instructor.stop()
+        signal.signal(signal.SIGTERM, previous)
         for server in (instructor, student):
             if server.log_path.exists():
                 shutil.copy(server.log_path, artifacts / f"{server.role}-server.log")
@@ -81,6 +92,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"No Chromium at {CHROMIUM}: install Debian's chromium (scripts/install_chromium.sh).")
 
+    expect.set_options(timeout=SHORT)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
@@ -168,6 +180,30 @@ def confirm_modal(frame, message: str, timeout: int = SHORT) -> None:
     expect(frame.locator(".modal-dialog")).to_have_count(0)
 
 
+def hidden_test_lines() -> list[str]:
+    """Lines only the source's hidden tests hold (none may reach a student)."""
+    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    lines, hidden = [], False
+    for cell in source.cells:
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                hidden = "BEGIN" in line
+            elif hidden and len(line.strip()) > 20:
+                lines.append(line.strip())
+    release = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    visible = "\n".join(cell.source for cell in release.cells)
+    lines = [line for line in lines if line not in visible]  # e.g. an import both share
+    assert lines, "Lab 7 should have hidden tests."
+    return lines
+
+
+def manual_points() -> dict[str, float]:
+    """Points of every manually graded (written) answer, by grade id."""
+    release = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in release.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
+
+
 def demo_scores(course: Path) -> dict[str, tuple[float, float]]:
     """(score, max) of every autograded test cell of the student's submission."""
     from course_lib.pipeline import Course
@@ -197,10 +233,11 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         assert notebook_path.is_file(), "Fetch should place the notebook in the student's workspace."
 
         # 2. Open the notebook from the Assignment List; it starts the course kernel.
-        fetched.get_by_text(ASSIGNMENT).first.click()
-        fetched.get_by_text(f"{ASSIGNMENT}.ipynb").or_(fetched.get_by_text(ASSIGNMENT, exact=True)).last.wait_for()
+        fetched.locator(".assignment-notebooks-link").click()
+        notebook_link = fetched.locator(".assignment-notebooks").get_by_role("link", name=ASSIGNMENT)
+        expect(notebook_link).to_be_visible()
         steps.shot("fetched-expanded")
-        fetched.get_by_role("link", name=ASSIGNMENT).last.click()
+        notebook_link.click()
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         panel.locator(".jp-Cell").first.wait_for()
         page.get_by_text("CNNs on MNIST (course) | Idle").wait_for(timeout=LONG)
@@ -237,8 +274,8 @@ def test_student_path_on_lab7(servers, browser, artifacts):
                   for out in c.get("outputs", []) if out.output_type == "error"]
         assert not errors, f"No cell should raise with the reference answers: {errors}"
         setup_output = panel.locator(".jp-CodeCell").nth(0).locator(".jp-OutputArea-output")
-        assert "MNIST variant: lite" in setup_output.text_content(), \
-            "The kernel should see COURSE_DATA (the offline data) from the server's environment."
+        assert f"MNIST variant: {data.mnist_variant()}" in setup_output.text_content(), \
+            "The kernel should see COURSE_DATA (the data this test uses) from the server's environment."
         index = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(cells)}
         train_output = panel.locator(".jp-Cell").nth(index["train"]).locator(".jp-OutputArea")
         train_text = train_output.text_content()
@@ -298,5 +335,47 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         auto = demo_scores(instructor.root_dir)
         assert auto and all(score == maximum for score, maximum in auto.values()), (
             f"The reference answers typed in the browser should earn every autograded point: {auto}")
+
+        # 9. Manual grading: full credit for each written answer, saved by the formgrader.
+        submission.get_by_role("link", name=re.compile("None")).click()
+        formgrader.locator("a[href*='/formgrader/submissions/']").click()
+        written = manual_points()
+        for grade_id, points in written.items():
+            score = formgrader.locator(f"input.score#{grade_id}")
+            score.scroll_into_view_if_needed()
+            buttons = score.locator("xpath=ancestor::div[contains(@class, 'pull-right')][1]")
+            with ipage.expect_response(lambda r: "/api/grade/" in r.url and r.request.method == "PUT"):
+                buttons.locator(".full-credit").click()
+            expect(score).to_have_value(re.compile(rf"^{points:g}(\.0+)?$"))
+        isteps.shot("formgrader-manual-grading")
+
+        # 10. Generate and release feedback for the student.
+        ipage.goto(f"{instructor.base_url}/formgrader/manage_submissions/{ASSIGNMENT}?token={instructor.token}")
+        board = ipage.locator("tr", has_text=STUDENT)
+        expect(board.locator("td.status")).to_have_text("graded")
+        expect(board).to_contain_text(f"{sum(written.values()) + sum(m for _, m in auto.values()):g} / ")
+        board.locator("td.generate-feedback a").click()
+        confirm_modal(ipage, "Successfully generated feedback", timeout=LONG)
+        board.locator("td.release-feedback a").click()
+        confirm_modal(ipage, "Successfully released feedback")
+        isteps.shot("feedback-released")
+
+        # 11. Student: Fetch Feedback in the Assignment List, then read the report.
+        page.bring_to_front()
+        page.locator("#refresh_assignments_list").click()
+        entry = page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first
+        entry.get_by_role("button", name="Fetch Feedback").click()
+        expect(page.locator("#submitted_assignments_list")).to_contain_text("view feedback", timeout=SHORT)
+        steps.shot("feedback-fetched")
+        reports = list((student.root_dir / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+        assert len(reports) == 1, "Fetch Feedback should place one report in the student's folder."
+        relative = reports[0].relative_to(student.root_dir).as_posix()
+        page.goto(f"{student.base_url}/files/{relative}?token={student.token}")
+        total = sum(written.values()) + sum(m for _, m in auto.values())
+        expect(page.locator("body")).to_contain_text(f"{ASSIGNMENT} (Score: {total:.1f} / {total:.1f})")
+        report = page.locator("body").text_content()
+        shown = [line for line in hidden_test_lines() if line in report]
+        assert not shown, f"Feedback must not show hidden-test code: {shown}"
+        steps.shot("feedback-report")
     finally:
         context.close()
