@@ -32,5 +32,9 @@ c.Execute.error_on_timeout = {
 # students get in JupyterLab, whatever kernelspec a submitted notebook names.
 c.Execute.kernel_name = "course-mnist"
 
+# Model weights a notebook saves while it runs (e.g. torch.save to "e2_model.pt" during
+# validate or autograde) are never copied into a release, a submission or feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pt", "*.pth"]
+
 # Feedback shows pass/fail and each test's one-sentence message, never hidden-test code.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
