@@ -9,6 +9,8 @@ unless its name says so):
 - ``budget``: smaller training runs while nbgrader grades (``NBGRADER_EXECUTION``).
 - ``curves``: seeded synthetic loss curves of six training problems (NumPy only).
 - ``grading``: checks the hidden tests use (framework-free); ``keras_grading`` for Keras.
+- ``torch_data`` and ``torch_grading``: MNIST tensors and DataLoaders, and the hidden-test
+  checks, for PyTorch notebooks (import torch; never TensorFlow or Keras).
 - ``pipeline``: the instructor pipeline (generate, autograde, feedback, grades, PDFs).
 """
 
