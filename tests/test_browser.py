@@ -134,7 +134,7 @@ def menu(page, *path: str) -> None:
     """Click through the main menu bar, e.g. menu(page, "Run", "Run All Cells")."""
     page.locator("#jp-MainMenu").get_by_role("menuitem", name=path[0], exact=True).click()
     for name in path[1:]:
-        page.locator(".lm-Menu").get_by_role("menuitem", name=re.compile(rf"^{re.escape(name)}")).first.click()
+        page.locator(".lm-Menu").get_by_role("menuitem", name=name, exact=True).click()
 
 
 def wait_all_cells_ran(page, timeout: int) -> None:
@@ -377,5 +377,32 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         shown = [line for line in hidden_test_lines() if line in report]
         assert not shown, f"Feedback must not show hidden-test code: {shown}"
         steps.shot("feedback-report")
+    finally:
+        context.close()
+
+
+def test_tqdm_shows_a_progress_bar_in_the_course_kernel(servers, browser, artifacts):
+    """PyTorch loops and grid searches use tqdm.auto: in JupyterLab it must draw a widget bar."""
+    _, student = servers
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(
+            'import time\nfrom tqdm.auto import tqdm\n'
+            'for epoch in tqdm(range(5), desc="training", unit="epoch"):\n    time.sleep(0.1)\n'
+            'print("finished")')],
+        metadata={"kernelspec": {"name": lab.KERNEL_NAME, "display_name": "CNNs on MNIST (course)",
+                                 "language": "python"}})
+    nbformat.write(notebook, student.root_dir / "progress_check.ipynb")
+    context = browser.new_context(viewport={"width": 1200, "height": 600})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(SHORT)
+        page.goto(f"{student.base_url}/lab/tree/progress_check.ipynb?token={student.token}")
+        page.get_by_text("CNNs on MNIST (course) | Idle").wait_for(timeout=LONG)
+        menu(page, "Run", "Run All Cells")
+        output = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea").first
+        expect(output).to_contain_text("finished", timeout=LONG)
+        expect(output.locator(".widget-hprogress .progress-bar")).to_be_visible()
+        expect(output).to_contain_text("5/5")
+        Steps(page, artifacts, "progress").shot("tqdm-bar")
     finally:
         context.close()
