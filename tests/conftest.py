@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist-lite.npz"
 
@@ -19,3 +21,18 @@ def pytest_configure(config):
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+@pytest.fixture
+def never_show(monkeypatch):
+    """Fail if course_lib.plots shows a figure itself (it must only return it)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    def show(*args, **kwargs):
+        raise AssertionError("course_lib.plots must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", show)
+    monkeypatch.setattr(Figure, "show", show)
+    yield
+    plt.close("all")

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from course_lib import plots  # noqa: E402
+from course_lib import plots
 
 
-@pytest.fixture(autouse=True)
-def never_show(monkeypatch):
-    def show(*args, **kwargs):
-        raise AssertionError("course_lib.plots must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", show)
-    monkeypatch.setattr(Figure, "show", show)
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("never_show")
 
 
 def assert_labelled(ax):
