@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
+from checks import assert_one_sentence, failure, passes
 from course_lib import grading
 
 
-def assert_one_sentence(message: str):
-    """One plain sentence: one line, ends with a full stop, no second sentence inside."""
-    assert "\n" not in message, message
-    assert message.endswith("."), message
-    assert not re.search(r"[.!?]\s+[A-Z]", message[:-1]), f"more than one sentence: {message}"
-
-
-def failure(check, *args, **kwargs) -> str:
-    with pytest.raises(AssertionError) as error:
-        check(*args, **kwargs)
-    message = str(error.value)
-    assert_one_sentence(message)
-    return message
-
-
-def passes(check, *args, **kwargs) -> bool:
-    """True when the check accepts (raises no AssertionError)."""
-    try:
-        check(*args, **kwargs)
-    except AssertionError:
-        return False
-    return True
 
 
 def test_expect():

@@ -13,6 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from checks import failure, passes  # noqa: E402
 from course_lib import keras_grading  # noqa: E402
 
 SPEC = [
@@ -39,21 +40,6 @@ def tiny_cnn(kernel=3, activation="relu", with_pool=True, functional=False):
     return keras.Model(inputs, x)
 
 
-def failure(check, *args, **kwargs) -> str:
-    with pytest.raises(AssertionError) as error:
-        check(*args, **kwargs)
-    message = str(error.value)
-    assert "\n" not in message and message.endswith("."), message
-    return message
-
-
-def passes(check, *args, **kwargs) -> bool:
-    """True when the check accepts (raises no AssertionError)."""
-    try:
-        check(*args, **kwargs)
-    except AssertionError:
-        return False
-    return True
 
 
 # --- check_layers ----------------------------------------------------------------------

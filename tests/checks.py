@@ -1,0 +1,33 @@
+"""Helpers for testing the grading checks: a check either passes, or fails with one plain
+sentence for the student."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def assert_one_sentence(message: str):
+    """One plain sentence: one line, ends with a full stop, no second sentence inside."""
+    assert "\n" not in message, message
+    assert message.endswith("."), message
+    assert not re.search(r"[.!?]\s+[A-Z]", message[:-1]), f"more than one sentence: {message}"
+
+
+def failure(check, *args, **kwargs) -> str:
+    """The check's failure message (it must fail, with one sentence)."""
+    with pytest.raises(AssertionError) as error:
+        check(*args, **kwargs)
+    message = str(error.value)
+    assert_one_sentence(message)
+    return message
+
+
+def passes(check, *args, **kwargs) -> bool:
+    """True when the check accepts (raises no AssertionError)."""
+    try:
+        check(*args, **kwargs)
+    except AssertionError:
+        return False
+    return True
