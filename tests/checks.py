@@ -31,3 +31,14 @@ def passes(check, *args, **kwargs) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def nbgrader_meta(grade_id, grade=False, solution=False, points=None, locked=None):
+    """Cell metadata as nbgrader's Create Assignment toolbar writes it; test cells (graded,
+    not a solution) are locked unless ``locked`` says otherwise."""
+    nbgrader = {"grade": grade, "grade_id": grade_id,
+                "locked": (grade and not solution) if locked is None else locked,
+                "schema_version": 3, "solution": solution, "task": False}
+    if points is not None:
+        nbgrader["points"] = points
+    return {"nbgrader": nbgrader}

@@ -7,27 +7,20 @@ import json
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from checks import nbgrader_meta
 from course_lib import demo
-
-
-def meta(grade_id, grade=False, solution=False, points=None):
-    nbgrader = {"grade": grade, "grade_id": grade_id, "locked": grade and not solution,
-                "schema_version": 3, "solution": solution, "task": False}
-    if points is not None:
-        nbgrader["points"] = points
-    return {"nbgrader": nbgrader}
 
 
 def source_notebook():
     return new_notebook(cells=[
         new_markdown_cell("# Squares"),
         new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
-                      metadata=meta("square", solution=True),
+                      metadata=nbgrader_meta("square", solution=True),
                       outputs=[new_output("stream", name="stdout", text="left over\n")], execution_count=3),
         new_code_cell("assert square(2) == 4, 'square(2) should be 4.'\n"
                       "### BEGIN HIDDEN TESTS\nassert square(-5) == 25, 'hidden'\n### END HIDDEN TESTS",
-                      metadata=meta("test_square", grade=True, points=1)),
-        new_markdown_cell("Square of 2 is 4, of 3 is 9.", metadata=meta("q1", True, True, 1)),
+                      metadata=nbgrader_meta("test_square", grade=True, points=1)),
+        new_markdown_cell("Square of 2 is 4, of 3 is 9.", metadata=nbgrader_meta("q1", True, True, 1)),
     ])
 
 

@@ -10,15 +10,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from conftest import REPO
+from checks import nbgrader_meta
 from course_lib.feedback import HIDDEN_NOTE, HideHiddenTests, is_test_cell
-
-
-def meta(grade_id, grade=False, solution=False, points=None):
-    nbgrader = {"grade": grade, "grade_id": grade_id, "locked": grade and not solution,
-                "schema_version": 3, "solution": solution, "task": False}
-    if points is not None:
-        nbgrader["points"] = points
-    return {"nbgrader": nbgrader}
 
 
 TEST_SOURCE = """\
@@ -41,17 +34,17 @@ def error_output(traceback):
 
 def autograded_notebook():
     solution = new_code_cell("def f(x):\n    return x * x  # BEGIN HIDDEN TESTS is just text here",
-                             metadata=meta("f_impl", solution=True))
-    failed_test = new_code_cell(TEST_SOURCE, metadata=meta("test_f", grade=True, points=2),
+                             metadata=nbgrader_meta("f_impl", solution=True))
+    failed_test = new_code_cell(TEST_SOURCE, metadata=nbgrader_meta("test_f", grade=True, points=2),
                                 outputs=[new_output("stream", name="stdout", text="before\n"),
                                          error_output(TRACEBACK)])
     passed_test = new_code_cell("assert True\n### BEGIN HIDDEN TESTS\nassert f(3) == 9\n### END HIDDEN TESTS",
-                                metadata=meta("test_g", grade=True, points=1),
+                                metadata=nbgrader_meta("test_g", grade=True, points=1),
                                 outputs=[new_output("stream", name="stdout", text="all good\n")])
     plain_error = new_code_cell("1 / 0", outputs=[new_output(
         "error", ename="ZeroDivisionError", evalue="division by zero", traceback=["long", "traceback"])])
     markdown = new_markdown_cell("### BEGIN HIDDEN TESTS\nnot a test cell\n### END HIDDEN TESTS")
-    answer = new_markdown_cell("My answer", metadata=meta("q1", grade=True, solution=True, points=2))
+    answer = new_markdown_cell("My answer", metadata=nbgrader_meta("q1", grade=True, solution=True, points=2))
     return new_notebook(cells=[solution, failed_test, passed_test, plain_error, markdown, answer])
 
 

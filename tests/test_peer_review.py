@@ -11,24 +11,17 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pypdf import PdfReader
 
+from checks import nbgrader_meta
 from course_lib import peer_review
-
-
-def meta(grade_id, grade=False, solution=False, points=None):
-    nbgrader = {"grade": grade, "grade_id": grade_id, "locked": False, "schema_version": 3,
-                "solution": solution, "task": False}
-    if points is not None:
-        nbgrader["points"] = points
-    return {"nbgrader": nbgrader}
 
 
 @pytest.fixture(scope="module")
 def submitted(tmp_path_factory):
     nb = new_notebook(cells=[
         new_markdown_cell("# Lab 0: squares"),
-        new_code_cell("def square(x):\n    return x * x  # studentcode", metadata=meta("sq", solution=True)),
-        new_code_cell("assert square(3) == 9, 'secretvisibletest'", metadata=meta("test_sq", grade=True, points=1)),
-        new_markdown_cell("Pooling halves the width: myansweristhis.", metadata=meta("q1", True, True, 2)),
+        new_code_cell("def square(x):\n    return x * x  # studentcode", metadata=nbgrader_meta("sq", solution=True)),
+        new_code_cell("assert square(3) == 9, 'secretvisibletest'", metadata=nbgrader_meta("test_sq", grade=True, points=1)),
+        new_markdown_cell("Pooling halves the width: myansweristhis.", metadata=nbgrader_meta("q1", True, True, 2)),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     path = tmp_path_factory.mktemp("submitted") / "lab0.ipynb"
     nbformat.write(nb, path)

@@ -13,6 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import REPO
+from checks import nbgrader_meta
 from course_lib import demo, pipeline
 from course_lib.pipeline import Course, PipelineError
 
@@ -20,30 +21,22 @@ ASSIGNMENT = "lab0"
 HIDDEN_LINE = "assert square(-5) == 25, 'square(-5) should be 25.'"
 
 
-def meta(grade_id, grade=False, solution=False, points=None, locked=False):
-    nbgrader = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-                "solution": solution, "task": False}
-    if points is not None:
-        nbgrader["points"] = points
-    return {"nbgrader": nbgrader}
-
-
 def source_notebook():
     """Two functions, their tests (the cube test comes first, so a cube that hangs is followed
     by more grading), and a manually graded answer."""
     cells = [
-        new_markdown_cell("# Lab 0: squares and cubes", metadata=meta("intro", locked=True)),
+        new_markdown_cell("# Lab 0: squares and cubes", metadata=nbgrader_meta("intro", locked=True)),
         new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
-                      metadata=meta("square", solution=True)),
+                      metadata=nbgrader_meta("square", solution=True)),
         new_code_cell("def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION",
-                      metadata=meta("cube", solution=True)),
+                      metadata=nbgrader_meta("cube", solution=True)),
         new_code_cell("assert cube(2) == 8, 'cube(2) should be 8.'",
-                      metadata=meta("test_cube", grade=True, points=1, locked=True)),
+                      metadata=nbgrader_meta("test_cube", grade=True, points=1, locked=True)),
         new_code_cell("assert square(2) == 4, 'square(2) should be 4.'\n### BEGIN HIDDEN TESTS\n"
                       f"{HIDDEN_LINE}\n### END HIDDEN TESTS",
-                      metadata=meta("test_square", grade=True, points=2, locked=True)),
+                      metadata=nbgrader_meta("test_square", grade=True, points=2, locked=True)),
         new_markdown_cell("Why is a square never negative?",
-                          metadata=meta("q1", grade=True, solution=True, points=2)),
+                          metadata=nbgrader_meta("q1", grade=True, solution=True, points=2)),
     ]
     for cell in cells:
         cell["id"] = cell.metadata["nbgrader"]["grade_id"].replace("_", "-")
