@@ -18,6 +18,13 @@ def _history_dict(history) -> Mapping[str, Sequence[float]]:
     return history.history if hasattr(history, "history") else history
 
 
+def _label_metric_axis(ax, metric: str) -> None:
+    """Title, axis labels, legend and a light grid for a per-epoch metric panel."""
+    ax.set(title=metric.replace("_", " ").capitalize(), xlabel="Epoch", ylabel=metric)
+    ax.legend()
+    ax.grid(alpha=0.3)
+
+
 def class_distribution(labels: np.ndarray, title: str = "Images per class"):
     """Bar chart of how many images each digit has, with the count on each bar."""
     classes, counts = np.unique(np.asarray(labels), return_counts=True)
@@ -65,9 +72,7 @@ def training_history(history, metrics: Sequence[str] = ("loss", "accuracy"),
         ax.plot(epochs, logs[metric], "o-", label=f"training {metric}")
         if f"val_{metric}" in logs:
             ax.plot(epochs, logs[f"val_{metric}"], "s--", label=f"validation {metric}")
-        ax.set(title=metric.replace("_", " ").capitalize(), xlabel="Epoch", ylabel=metric)
-        ax.legend()
-        ax.grid(alpha=0.3)
+        _label_metric_axis(ax, metric)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -260,9 +265,7 @@ def compare_optimizers(histories: Mapping[str, object],
             if metric not in logs:
                 raise ValueError(f"The history of {name!r} has no {metric!r}; it has {sorted(logs)}.")
             ax.plot(np.arange(1, len(logs[metric]) + 1), logs[metric], "o-", markersize=3, label=name)
-        ax.set(title=metric.replace("_", " ").capitalize(), xlabel="Epoch", ylabel=metric)
-        ax.legend()
-        ax.grid(alpha=0.3)
+        _label_metric_axis(ax, metric)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
