@@ -94,8 +94,8 @@ def check_compiled(model, optimizer: str, loss: str, metric: str = "accuracy") -
            f"The model should be compiled with metrics=['{metric}'], but its metrics are {sorted(names)}.")
 
 
-def predict_labels(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """The model's predicted class for each image.
+def predict_probabilities(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """The model's output for each image, in inference mode (``training=False``).
 
     Calls the model batch by batch instead of ``model.predict``: no tf.data pipeline, so
     no TensorFlow log lines on stderr, which nbgrader would count as a failed test.
@@ -103,9 +103,15 @@ def predict_labels(model, images: np.ndarray, batch_size: int = 512) -> np.ndarr
     images = np.asarray(images, dtype=np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        batches = [np.asarray(model(images[i:i + batch_size], training=False)).argmax(axis=1)
+        batches = [np.asarray(model(images[i:i + batch_size], training=False))
                    for i in range(0, len(images), batch_size)]
-    return np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
+    return np.concatenate(batches) if batches else np.zeros((0, 0), dtype=np.float32)
+
+
+def predict_labels(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """The model's predicted class for each image (see :func:`predict_probabilities`)."""
+    probabilities = predict_probabilities(model, images, batch_size)
+    return probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, dtype=np.int64)
 
 
 def accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 512) -> float:

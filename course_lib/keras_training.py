@@ -14,31 +14,23 @@ import this module).
 
 from __future__ import annotations
 
-import warnings
-
 import keras
 import numpy as np
 
 from .grading import expect, labels_of
+from .keras_grading import predict_probabilities
 
 LOG_KEYS = ("loss", "accuracy", "test_loss", "test_accuracy", "lr")
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000):
     """(mean cross-entropy, accuracy) of ``model`` on held-out data, in inference mode."""
-    images = np.asarray(images, dtype=np.float32)
     labels = labels_of(labels)
     expect(len(images) == len(labels), "Images and labels should have the same length.")
-    losses, hits = [], 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for start in range(0, len(images), batch_size):
-            probs = np.asarray(model(images[start:start + batch_size], training=False), dtype=np.float64)
-            truth = labels[start:start + batch_size]
-            picked = probs[np.arange(len(truth)), truth]
-            losses.append(-np.log(np.clip(picked, 1e-7, 1.0)))
-            hits += int(np.sum(probs.argmax(axis=1) == truth))
-    return float(np.mean(np.concatenate(losses))), hits / len(labels)
+    probs = predict_probabilities(model, images, batch_size).astype(np.float64)
+    picked = probs[np.arange(len(labels)), labels]
+    loss = float(np.mean(-np.log(np.clip(picked, 1e-7, 1.0))))
+    return loss, float(np.mean(probs.argmax(axis=1) == labels))
 
 
 def current_learning_rate(optimizer) -> float:

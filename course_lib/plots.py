@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .grading import labels_of
+
 
 def _history_dict(history) -> Mapping[str, Sequence[float]]:
     """A Keras History, or a plain dict of per-epoch lists."""
@@ -23,6 +25,12 @@ def _label_metric_axis(ax, metric: str) -> None:
     ax.set(title=metric.replace("_", " ").capitalize(), xlabel="Epoch", ylabel=metric)
     ax.legend()
     ax.grid(alpha=0.3)
+
+
+def _check_predictions(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray) -> None:
+    if probabilities.ndim != 2 or not len(images) == len(y_true) == len(probabilities):
+        raise ValueError(f"Expected images (N, ...), labels (N,) and probabilities (N, classes); "
+                         f"got shapes {images.shape}, {y_true.shape} and {probabilities.shape}.")
 
 
 def class_distribution(labels: np.ndarray, title: str = "Images per class"):
@@ -126,10 +134,8 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndar
                   title: str = "Misclassified test images"):
     """The first ``count`` misclassified images with true label, prediction and confidence."""
     images, y_true, probabilities = map(np.asarray, (images, y_true, probabilities))
-    y_true = y_true.argmax(axis=1) if y_true.ndim == 2 else y_true  # one-hot labels too
-    if probabilities.ndim != 2 or not len(images) == len(y_true) == len(probabilities):
-        raise ValueError(f"Expected images (N, ...), labels (N,) and probabilities (N, classes); "
-                         f"got shapes {images.shape}, {y_true.shape} and {probabilities.shape}.")
+    y_true = labels_of(y_true)  # one-hot labels too
+    _check_predictions(images, y_true, probabilities)
     y_pred = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)[:count]
     rows = max(1, int(np.ceil(len(wrong) / columns)))
@@ -151,21 +157,14 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndar
 plot_training_history = training_history
 
 
-def _labels(y: np.ndarray) -> np.ndarray:
-    y = np.asarray(y)
-    return y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)
-
-
 def plot_sample_predictions(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
                             count: int = 12, columns: int = 6,
                             title: str = "Sample predictions"):
     """The first ``count`` images with true label, prediction and confidence; correct
     predictions titled in green, mistakes in red. Labels may be integers or one-hot."""
     images, probabilities = np.asarray(images), np.asarray(probabilities)
-    y_true = _labels(y_true)
-    if probabilities.ndim != 2 or not len(images) == len(y_true) == len(probabilities):
-        raise ValueError(f"Expected images (N, ...), labels (N,) and probabilities (N, classes); "
-                         f"got shapes {images.shape}, {y_true.shape} and {probabilities.shape}.")
+    y_true = labels_of(y_true)
+    _check_predictions(images, y_true, probabilities)
     shown = min(count, len(images))
     if shown < 1:
         raise ValueError("There are no images to show.")
