@@ -40,9 +40,14 @@ def _describe(index: int, layer) -> str:
     return f"Layer {index + 1} ('{layer.name}', {type(layer).__name__})"
 
 
+def _layers(model) -> list:
+    """The model's layers without its InputLayer (functional models list one)."""
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
 def check_layers(model, spec: Sequence[Mapping]) -> None:
     """The model's layers match ``spec`` one by one, in order (Input layers are not counted)."""
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    layers = _layers(model)
     found = ", ".join(type(layer).__name__ for layer in layers)
     expect(len(layers) == len(spec),
            f"The model should have {len(spec)} layers, but it has {len(layers)}: {found}.")
@@ -122,7 +127,7 @@ def accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 51
 
 def check_has_layers(model, types: Sequence[str], what: str = "The model") -> None:
     """The model holds at least one layer of each type in ``types`` (order not checked)."""
-    found = [type(layer).__name__ for layer in model.layers]
+    found = [type(layer).__name__ for layer in _layers(model)]
     for wanted in types:
         expect(wanted in found,
                f"{what} should contain a {wanted} layer, but its layers are: {', '.join(found)}.")

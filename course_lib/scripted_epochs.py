@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from .keras_training import current_learning_rate
+
 
 @dataclass
 class ScriptedRun:
@@ -40,10 +42,6 @@ def tiny_model(learning_rate: float = 0.1):
     return model
 
 
-def current_learning_rate(model) -> float:
-    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-
-
 def drive(callback, epoch_logs: Sequence[Mapping[str, float]], model=None) -> ScriptedRun:
     """Run ``callback`` through one epoch per entry of ``epoch_logs``, like ``fit`` would:
     ``on_train_begin``, then per epoch ``on_epoch_begin`` / ``on_epoch_end`` (stopping as
@@ -59,7 +57,7 @@ def drive(callback, epoch_logs: Sequence[Mapping[str, float]], model=None) -> Sc
             model.set_weights([np.full(w.shape, epoch, dtype=w.dtype) for w in model.get_weights()])
             logs = dict(scripted)
             callback.on_epoch_begin(epoch, logs)
-            run.learning_rates.append(current_learning_rate(model))
+            run.learning_rates.append(current_learning_rate(model.optimizer))
             callback.on_epoch_end(epoch, logs)
             run.logs.append(logs)
             run.epochs_run = epoch + 1
