@@ -28,16 +28,25 @@ REPO = Path(__file__).resolve().parents[1]
 KERNEL = "course-mnist"
 
 
-def full_run(assignment: str, report_code: str, replace: list[tuple[str, str]] = (),
-             timeout: int = 1800) -> tuple[float, dict]:
-    """Execute the reference notebook as a student would; ``report_code`` must print one
-    JSON object (e.g. the test accuracy) as its last line. ``replace`` edits the notebook
-    first (e.g. another seed), each text found exactly once."""
+def scratch_course(assignment: str, target: Path) -> Course:
+    """A course folder in ``target`` holding only ``assignment``'s source and demo."""
+    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
+    for folder in ("source", "demo"):
+        shutil.copytree(REPO / folder / assignment, target / folder / assignment)
+    return Course(target)
+
+
+def execute_reference(assignment: str, extra_code: str = "", replace: list[tuple[str, str]] = (),
+                      timeout: int = 1800):
+    """Execute the reference notebook as a student would (no NBGRADER_EXECUTION), with
+    ``extra_code`` as a last cell; ``replace`` edits it first (e.g. another seed), each text
+    found exactly once. Returns the executed notebook and the wall time in seconds."""
     source = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     nb = demo.reference_notebook(source)
     if replace:
         nb = demo.wrong_notebook(nb, demo.WrongSubmission("benchmark variant", list(replace), []))
-    nb.cells.append(new_code_cell(report_code))
+    if extra_code:
+        nb.cells.append(new_code_cell(extra_code))
     env_backup = os.environ.pop("NBGRADER_EXECUTION", None)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -48,6 +57,14 @@ def full_run(assignment: str, report_code: str, replace: list[tuple[str, str]] =
     finally:
         if env_backup is not None:
             os.environ["NBGRADER_EXECUTION"] = env_backup
+    return nb, seconds
+
+
+def full_run(assignment: str, report_code: str, replace: list[tuple[str, str]] = (),
+             timeout: int = 1800) -> tuple[float, dict]:
+    """The student's run of the reference; ``report_code`` must print one JSON object
+    (e.g. the test accuracy) as its last line. Returns seconds and that object."""
+    nb, seconds = execute_reference(assignment, report_code, replace, timeout)
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     return seconds, json.loads(text.strip().splitlines()[-1])
 
@@ -55,14 +72,10 @@ def full_run(assignment: str, report_code: str, replace: list[tuple[str, str]] =
 def autograde_times(assignment: str) -> dict[str, float]:
     """Seconds to autograde each demo submission (reference, blank, wrong)."""
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-        for folder in ("source", "demo"):
-            shutil.copytree(REPO / folder / assignment, root / folder / assignment)
-        course = Course(root)
+        course = scratch_course(assignment, Path(tmp))
         course.generate(assignment)
         times = {}
-        for student, nb in demo.demo_notebooks(root, assignment).items():
+        for student, nb in demo.demo_notebooks(course.root, assignment).items():
             course.submit(assignment, student, nb)
             times[student] = course.autograde(assignment, student)
         return times

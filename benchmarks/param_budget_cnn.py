@@ -16,33 +16,22 @@ of the finished notebook kernel) do not depend on how busy the machine is.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import resource
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from course_lib import demo
-from course_lib.pipeline import Course
+from harness import REPO, execute_reference, scratch_course
 
 ASSIGNMENT = "param_budget_cnn"
-REPO = Path(__file__).resolve().parents[1]
 RESULT_LINE = re.compile(r"\{'parameters': (\d+), 'epochs': (\d+), 'best_test_accuracy': ([\d.]+), "
                          r"'final_test_accuracy': ([\d.]+), 'last3_min_test_accuracy': ([\d.]+)\}")
 FULL_EPOCHS = {1: 20, 2: 20, 3: 15}
-
-
-def scratch_course(target: Path) -> Course:
-    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
-    for folder in ("source", "demo"):
-        shutil.copytree(REPO / folder / ASSIGNMENT, target / folder / ASSIGNMENT)
-    return Course(target)
 
 
 def printed_text(nb) -> str:
@@ -67,7 +56,7 @@ def report_results(text: str, label: str) -> None:
 
 
 def autograde_demo(root: Path) -> None:
-    course = scratch_course(root)
+    course = scratch_course(ASSIGNMENT, root)
     course.generate(ASSIGNMENT)
     print(f"{'student':<10} {'score':>6} {'max':>5} {'autograde s':>12} {'kernel CPU s':>13}")
     for student, nb in demo.demo_notebooks(course.root, ASSIGNMENT).items():
@@ -83,15 +72,10 @@ def autograde_demo(root: Path) -> None:
     report_results(printed_text(graded), "Reference, autograde run")
 
 
-def full_run(root: Path) -> None:
+def full_run() -> None:
     """Execute the reference notebook as a student runs it (no grading budget)."""
-    nb = demo.reference_notebook(nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                                               as_version=4))
-    os.environ.pop("NBGRADER_EXECUTION", None)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=3600, kernel_name="course-mnist",
-                   resources={"metadata": {"path": str(root)}}).execute()
-    print(f"\nStudent full run of the reference notebook: {time.perf_counter() - start:.0f} s")
+    nb, seconds = execute_reference(ASSIGNMENT, timeout=3600)
+    print(f"\nStudent full run of the reference notebook: {seconds:.0f} s")
     report_results(printed_text(nb), "Reference, student's full run")
 
 
@@ -134,8 +118,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         autograde_demo(Path(tmp))
     if args.full:
-        with tempfile.TemporaryDirectory() as tmp:
-            full_run(Path(tmp))
+        full_run()
     else:
         estimate_full_run()
 
