@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-KERNEL_NAME := course-mnist
+COURSE := $(VENV)/bin/course
 
 # nbgrader shells out to alembic: the venv's bin/ must be on PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 .PHONY: demo test env clean
 
 demo: env
-	$(PY) -m course_lib.pipeline demo
+	$(COURSE) demo
 
 test: env
 	$(PY) -m pytest
@@ -32,7 +32,7 @@ test: env
 # Options: make lab LAB_ARGS="student --student alice" (see README, "Working in JupyterLab").
 .PHONY: lab
 lab: env
-	$(PY) -m course_lib.lab $(LAB_ARGS)
+	$(COURSE) lab $(LAB_ARGS)
 
 env: $(VENV)/.installed
 
@@ -40,8 +40,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	scripts/install_chromium.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[torch,test]"
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "CNNs on MNIST (course)" \
-		--env TF_CPP_MIN_LOG_LEVEL 3
+	$(COURSE) kernel
 	touch $@
 
 clean:

@@ -1,22 +1,24 @@
 """nbgrader configuration for the course "CNNs on MNIST".
 
 Paths are relative: nbgrader treats the folder it is started in as the course root, so
-run nbgrader commands from this folder (the Makefile and course_lib.pipeline do).
+run nbgrader commands from this folder (the Makefile and the `course` command do). Course
+facts (id, kernel, folders) come from course_lib.instructor.course.
 """
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from course_lib.feedback import HideHiddenTests
+from course_lib.instructor.course import COURSE_ID, FOLDERS, KERNEL_NAME
+from course_lib.instructor.feedback import HideHiddenTests
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
-c.CourseDirectory.course_id = "cnn-mnist"
-c.CourseDirectory.source_directory = "source"
-c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.submitted_directory = "submitted"
-c.CourseDirectory.autograded_directory = "autograded"
-c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.course_id = COURSE_ID
+c.CourseDirectory.source_directory = FOLDERS["source"]
+c.CourseDirectory.release_directory = FOLDERS["release"]
+c.CourseDirectory.submitted_directory = FOLDERS["submitted"]
+c.CourseDirectory.autograded_directory = FOLDERS["autograded"]
+c.CourseDirectory.feedback_directory = FOLDERS["feedback"]
 
 # Each cell may run this long before nbgrader interrupts it and records a
 # CellTimeoutError; grading mode (course_lib.budget) keeps real cells far below it.
@@ -30,7 +32,7 @@ c.Execute.error_on_timeout = {
 }
 # Validate and autograde run the course's kernel (installed by `make env`): the same Python
 # students get in JupyterLab, whatever kernelspec a submitted notebook names.
-c.Execute.kernel_name = "course-mnist"
+c.Execute.kernel_name = KERNEL_NAME
 
 # Model weights a notebook saves while it runs (e.g. torch.save to "e2_model.pt" during
 # validate or autograde) are never copied into a release, a submission or feedback.

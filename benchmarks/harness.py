@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -21,19 +20,16 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-from course_lib import demo
-from course_lib.pipeline import Course
+from course_lib.instructor import demo
+from course_lib.instructor.course import KERNEL_NAME, copy_course, notebook_path
+from course_lib.instructor.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
-KERNEL = "course-mnist"
 
 
-def scratch_course(assignment: str, target: Path) -> Course:
+def scratch_course(assignment: str, target: Path) -> Pipeline:
     """A course folder in ``target`` holding only ``assignment``'s source and demo."""
-    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
-    for folder in ("source", "demo"):
-        shutil.copytree(REPO / folder / assignment, target / folder / assignment)
-    return Course(target)
+    return Pipeline(copy_course(REPO, target, [assignment]).root)
 
 
 def execute_reference(assignment: str, extra_code: str = "", replace: list[tuple[str, str]] = (),
@@ -41,7 +37,7 @@ def execute_reference(assignment: str, extra_code: str = "", replace: list[tuple
     """Execute the reference notebook as a student would (no NBGRADER_EXECUTION), with
     ``extra_code`` as a last cell; ``replace`` edits it first (e.g. another seed), each text
     found exactly once. Returns the executed notebook and the wall time in seconds."""
-    source = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    source = nbformat.read(REPO / notebook_path("source", assignment), as_version=4)
     nb = demo.reference_notebook(source)
     if replace:
         nb = demo.wrong_notebook(nb, demo.WrongSubmission("benchmark variant", list(replace), []))
@@ -51,7 +47,7 @@ def execute_reference(assignment: str, extra_code: str = "", replace: list[tuple
     try:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            NotebookClient(nb, kernel_name=KERNEL, timeout=timeout,
+            NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=timeout,
                            resources={"metadata": {"path": tmp}}).execute()
             seconds = time.perf_counter() - start
     finally:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib import demo
+from course_lib.instructor import demo
+from course_lib.instructor.course import notebook_path
 from harness import REPO, execute_reference, scratch_course
 
 ASSIGNMENT = "param_budget_cnn"
@@ -87,7 +88,7 @@ def estimate_full_run() -> None:
 
     if budget.grading_mode():
         sys.exit("Unset NBGRADER_EXECUTION to estimate the student's full run.")
-    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(REPO / notebook_path("source", ASSIGNMENT), as_version=4)
     namespace = {}
     exec("import keras\nfrom keras import layers\n", namespace)
     for cell in demo.reference_notebook(source).cells:

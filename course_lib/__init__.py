@@ -1,17 +1,31 @@
-"""Helpers for the nbgrader course "CNNs on MNIST".
+"""Helpers for the nbgrader course "CNNs on MNIST", grouped by who uses them.
 
-Modules (import the one you need; none of them imports a deep-learning framework
-unless its name says so):
+Import the module you need; none imports a deep-learning framework unless its name says
+so, and Keras modules never load PyTorch (nor the reverse).
 
-- ``data``: find, check and load MNIST; shaping helpers.
-- ``plots``: matplotlib figures for the notebooks.
-- ``seeding``: one call that seeds Python, NumPy and the framework you use.
+What notebooks import while a student works (never grading or instructor code):
+
+- ``data``: find, check and load MNIST; shaping helpers; labels and confusion counts.
+- ``torch_data``: MNIST as PyTorch tensors and seeded DataLoaders (imports PyTorch).
+- ``plots``: matplotlib figures for the notebooks (each returns a Figure).
+- ``seeding``: one call that seeds Python, NumPy and the frameworks already imported.
 - ``budget``: smaller training runs while nbgrader grades (``NBGRADER_EXECUTION``).
 - ``curves``: seeded synthetic loss curves of six training problems (NumPy only).
-- ``grading``: checks the hidden tests use (framework-free); ``keras_grading`` for Keras.
-- ``torch_data`` and ``torch_grading``: MNIST tensors and DataLoaders, and the hidden-test
-  checks, for PyTorch notebooks (import torch; never TensorFlow or Keras).
-- ``pipeline``: the instructor pipeline (generate, autograde, feedback, grades, PDFs).
+- ``keras_training``: batched inference, a per-epoch test log and ``fit_logged`` (Keras).
+
+What hidden tests call: checks that measure the student's code themselves and fail with
+one plain sentence:
+
+- ``grading``: framework-free checks and per-variant thresholds.
+- ``keras_grading``: Keras models (layers, parameters, compile settings, accuracy).
+- ``keras_graph``: parallel branches meeting in a Concatenate (PA4's inception block).
+- ``scripted_epochs``: drives Keras callbacks with scripted epoch logs (PA4).
+- ``torch_grading``: PyTorch models (forward-pass tracing, dropout, accuracy, weights).
+- ``torch_function_grading``: the student's PyTorch ``train_epoch``, ``evaluate`` and
+  penalties, on tiny models with known answers.
+
+The instructor's tools live in ``course_lib.instructor`` (the ``course`` command); nothing
+above imports them.
 """
 
 __version__ = "0.1.0"

@@ -176,6 +176,20 @@ def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[labels.astype(np.int64)]
 
 
+def labels_of(y: np.ndarray) -> np.ndarray:
+    """Integer labels from integer or one-hot labels."""
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Counts with rows = true class and columns = predicted class."""
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(cm, (labels_of(y_true), labels_of(y_pred)), 1)
+    return cm
+
+
+
 @dataclass(frozen=True)
 class Splits:
     """Train / validation / test arrays from :func:`train_val_test`."""

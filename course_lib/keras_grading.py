@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .grading import expect, labels_of
+from .data import labels_of
+from .grading import expect
+from .keras_training import predict_probabilities
 
 ACCURACY_ALIASES = {"accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy"}
 
@@ -97,20 +99,6 @@ def check_compiled(model, optimizer: str, loss: str, metric: str = "accuracy") -
     wanted = ACCURACY_ALIASES if metric == "accuracy" else {metric}
     expect(bool(names & wanted),
            f"The model should be compiled with metrics=['{metric}'], but its metrics are {sorted(names)}.")
-
-
-def predict_probabilities(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """The model's output for each image, in inference mode (``training=False``).
-
-    Calls the model batch by batch instead of ``model.predict``: no tf.data pipeline, so
-    no TensorFlow log lines on stderr, which nbgrader would count as a failed test.
-    """
-    images = np.asarray(images, dtype=np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        batches = [np.asarray(model(images[i:i + batch_size], training=False))
-                   for i in range(0, len(images), batch_size)]
-    return np.concatenate(batches) if batches else np.zeros((0, 0), dtype=np.float32)
 
 
 def predict_labels(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .grading import labels_of
+from .data import labels_of
 
 
 def _history_dict(history) -> Mapping[str, Sequence[float]]:
@@ -152,10 +152,6 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndar
 
 
 # --- PA4: training dynamics -------------------------------------------------------------
-
-#: PA4's name for :func:`training_history` (the seed assignment's ``utils`` called it so).
-plot_training_history = training_history
-
 
 def plot_sample_predictions(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
                             count: int = 12, columns: int = 6,

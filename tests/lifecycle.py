@@ -7,17 +7,16 @@ The lifecycle tests run this once per assignment and then check each result.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib import demo
-from course_lib.pipeline import CellGrade, Course
+from course_lib.instructor import demo
+from course_lib.instructor.pipeline import CellGrade, Pipeline
 
 
 @dataclass
 class LifecycleRun:
-    course: Course
+    course: Pipeline
     assignment: str
     wrong: demo.WrongSubmission
     source_validation: dict = field(default_factory=dict)
@@ -32,16 +31,8 @@ class LifecycleRun:
         return {name: g for name, g in self.grades[student].items() if not g.manual}
 
 
-def copy_course(repo: Path, assignment: str, target: Path) -> Path:
-    """A fresh course folder holding only what an instructor starts from."""
-    shutil.copy(repo / "nbgrader_config.py", target / "nbgrader_config.py")
-    for folder in ("source", "demo"):
-        shutil.copytree(repo / folder / assignment, target / folder / assignment)
-    return target
-
-
 def run_lifecycle(root: Path, assignment: str) -> LifecycleRun:
-    course = Course(root)
+    course = Pipeline(root)
     run = LifecycleRun(course, assignment,
                        demo.WrongSubmission.load(root / "demo" / assignment / "wrong_submission.json"))
     run.source_validation = course.validate(course.notebook("source", assignment))

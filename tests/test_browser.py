@@ -27,7 +27,9 @@ import nbformat
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from course_lib import data, demo, lab
+from course_lib import data
+from course_lib.instructor import chromium, demo, lab
+from course_lib.instructor.course import copy_course, notebook_path
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +37,6 @@ REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lab7_cnn_mnist"
 STUDENT = "student1"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 # Generous: two cores may be shared with other jobs; training and Validate each re-run Lab 7.
 LONG = 600_000
 SHORT = 60_000
@@ -60,11 +59,7 @@ def servers(tmp_path_factory, artifacts):
     if not os.environ.get("COURSE_DATA"):
         pytest.skip("COURSE_DATA is not set: Lab 7 needs the offline MNIST copy in a browser test.")
     base = tmp_path_factory.mktemp("lab")
-    course = base / "course"
-    course.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-    for folder in ("source", "release"):
-        shutil.copytree(REPO / folder / ASSIGNMENT, course / folder / ASSIGNMENT)
+    course = copy_course(REPO, base / "course", [ASSIGNMENT]).root
     # A test run killed by a timeout (SIGTERM) still stops the servers below.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     instructor = lab.instructor(course, base / "state", base / "exchange")
@@ -89,14 +84,16 @@ def servers(tmp_path_factory, artifacts):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"No Chromium at {CHROMIUM}: install Debian's chromium (scripts/install_chromium.sh).")
+    try:
+        executable = chromium.find_chromium()
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
 
     expect.set_options(timeout=SHORT)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=chromium.FLAGS)
+        yield launched
+        launched.close()
 
 
 class Steps:
@@ -115,7 +112,7 @@ class Steps:
 def reference_answers() -> dict[str, tuple[str, str]]:
     """(cell type, solution) of every answer cell, code and written, by grade id:
     what the student types."""
-    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(REPO / notebook_path("source", ASSIGNMENT), as_version=4)
     return {cell.metadata["nbgrader"]["grade_id"]: (cell.cell_type, cell.source)
             for cell in demo.reference_notebook(source).cells
             if cell.metadata.get("nbgrader", {}).get("solution")}
@@ -182,7 +179,7 @@ def confirm_modal(frame, message: str, timeout: int = SHORT) -> None:
 
 def hidden_test_lines() -> list[str]:
     """Lines only the source's hidden tests hold (none may reach a student)."""
-    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(REPO / notebook_path("source", ASSIGNMENT), as_version=4)
     lines, hidden = [], False
     for cell in source.cells:
         for line in cell.source.splitlines():
@@ -190,7 +187,7 @@ def hidden_test_lines() -> list[str]:
                 hidden = "BEGIN" in line
             elif hidden and len(line.strip()) > 20:
                 lines.append(line.strip())
-    release = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    release = nbformat.read(REPO / notebook_path("release", ASSIGNMENT), as_version=4)
     visible = "\n".join(cell.source for cell in release.cells)
     lines = [line for line in lines if line not in visible]  # e.g. an import both share
     assert lines, "Lab 7 should have hidden tests."
@@ -199,7 +196,7 @@ def hidden_test_lines() -> list[str]:
 
 def manual_points() -> dict[str, float]:
     """Points of every manually graded (written) answer, by grade id."""
-    release = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    release = nbformat.read(REPO / notebook_path("release", ASSIGNMENT), as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in release.cells
             if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
 
@@ -319,7 +316,7 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         count = row.locator("td.num-submissions")
         expect(count).to_have_text("1")
         isteps.shot("formgrader-collected")
-        collected = instructor.root_dir / "submitted" / STUDENT / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        collected = instructor.root_dir / notebook_path("submitted", ASSIGNMENT, STUDENT)
         assert collected.is_file(), "Collect should copy the submission into submitted/<student>/."
 
         # 8. The submission is listed for the student; autograde it from the formgrader.

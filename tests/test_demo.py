@@ -1,4 +1,4 @@
-"""course_lib.demo: demo submissions derived from a source notebook."""
+"""course_lib.instructor.demo: demo submissions derived from a source notebook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from checks import nbgrader_meta
-from course_lib import demo
+from course_lib.instructor import demo
 
 
 def source_notebook():

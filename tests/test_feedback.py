@@ -1,4 +1,4 @@
-"""course_lib.feedback.HideHiddenTests on a synthetic autograded notebook."""
+"""course_lib.instructor.feedback.HideHiddenTests on a synthetic autograded notebook."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from conftest import REPO
 from checks import nbgrader_meta
-from course_lib.feedback import HIDDEN_NOTE, HideHiddenTests, is_test_cell
+from course_lib.instructor.feedback import HIDDEN_NOTE, HideHiddenTests, is_test_cell
 
 
 TEST_SOURCE = """\

@@ -1,4 +1,4 @@
-"""course_lib.lab without a browser: per-role nbgrader settings and the shared kernel."""
+"""course_lib.instructor.lab without a browser: per-role nbgrader settings and the shared kernel."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from course_lib import lab
+from course_lib.instructor import lab
+from course_lib.instructor.course import COURSE_ID, KERNEL_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ def test_student_config_names_exchange_course_and_student(tmp_path):
     server.prepare()
     config = load(server.config_dir / "nbgrader_config.py")
     assert config.Exchange.root == str((tmp_path / "exchange").resolve())
-    assert config.CourseDirectory.course_id == lab.COURSE_ID
+    assert config.CourseDirectory.course_id == COURSE_ID
     assert config.CourseDirectory.student_id == "alice"
     assert config.Exchange.cache == str((tmp_path / "state" / "alice" / "nbgrader_cache").resolve())
     assert server.root_dir == (tmp_path / "state" / "alice" / "work").resolve()
@@ -68,9 +69,9 @@ def test_bad_student_id_is_refused(tmp_path, name):
 def test_autograde_and_browser_use_the_same_kernel():
     """nbgrader's Execute runs the kernelspec the notebooks name, and it is this Python."""
     config = load(REPO / "nbgrader_config.py")
-    assert Execute(config=config).kernel_name == lab.KERNEL_NAME
-    spec = KernelSpecManager().get_kernel_spec(lab.KERNEL_NAME)
+    assert Execute(config=config).kernel_name == KERNEL_NAME
+    spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
     for notebook in sorted((REPO / "release").glob("*/*.ipynb")):
         kernelspec = nbformat.read(notebook, as_version=4).metadata.kernelspec
-        assert kernelspec.name == lab.KERNEL_NAME, f"{notebook.name} should use the course kernel."
+        assert kernelspec.name == KERNEL_NAME, f"{notebook.name} should use the course kernel."

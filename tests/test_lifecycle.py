@@ -16,8 +16,8 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO
-from course_lib.pipeline import Course
-from lifecycle import copy_course, run_lifecycle
+from course_lib.instructor.course import Course, copy_course, notebook_path
+from lifecycle import run_lifecycle
 
 ASSIGNMENTS = Course(REPO).assignments()
 pytestmark = pytest.mark.lifecycle
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.lifecycle
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def run(request, tmp_path_factory):
-    root = copy_course(REPO, request.param, tmp_path_factory.mktemp(request.param))
+    root = copy_course(REPO, tmp_path_factory.mktemp(request.param), [request.param]).root
     return run_lifecycle(root, request.param)
 
 
@@ -46,7 +46,7 @@ def region_lines(source_nb, begin: str, end: str) -> set[str]:
 
 
 def source_nb(assignment):
-    return nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return nbformat.read(REPO / notebook_path("source", assignment), as_version=4)
 
 
 # --- source ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""course_lib.peer_review: HTML without test cells, printed to PDF by headless Chromium."""
+"""course_lib.instructor.peer_review: HTML without test cells, printed to PDF by headless Chromium."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pypdf import PdfReader
 
 from checks import nbgrader_meta
-from course_lib import peer_review
+from course_lib.instructor import chromium, peer_review
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +59,24 @@ def fake_bin(tmp_path, script=None):
 
 
 def test_find_chromium_without_chromium(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(fake_bin(tmp_path)))
     with pytest.raises(FileNotFoundError) as error:
-        peer_review.find_chromium()
+        chromium.find_chromium()
     assert "No Chromium found" in str(error.value)
     assert "apt-get install -y chromium" in str(error.value)
 
 
 def test_find_chromium_uses_path(tmp_path, monkeypatch):
     folder = fake_bin(tmp_path, "#!/bin/sh\nexit 0\n")
+    monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(folder))
-    assert peer_review.find_chromium() == str(folder / "chromium")
+    assert chromium.find_chromium() == str(folder / "chromium")
 
 
 def test_html_to_pdf_reports_a_failed_print(tmp_path, monkeypatch):
     folder = fake_bin(tmp_path, "#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
+    monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(folder) + os.pathsep + "/usr/bin:/bin")
     with pytest.raises(RuntimeError, match=r"Chromium made no PDF \(exit 3\): cannot open display"):
         peer_review.html_to_pdf("<p>hi</p>", tmp_path / "x.pdf")

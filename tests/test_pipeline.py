@@ -1,4 +1,4 @@
-"""course_lib.pipeline on a tiny, framework-free course: generate, autograde (correct,
+"""course_lib.instructor.pipeline on a tiny, framework-free course: generate, autograde (correct,
 broken and timed-out submissions), feedback, and the demo run going on past a bad one."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import REPO
 from checks import nbgrader_meta
-from course_lib import demo, pipeline
-from course_lib.pipeline import Course, PipelineError
+from course_lib.instructor import cli, demo
+from course_lib.instructor.course import KERNEL_DISPLAY_NAME, KERNEL_NAME, notebook_path
+from course_lib.instructor.pipeline import Pipeline, PipelineError
 
 ASSIGNMENT = "lab0"
 HIDDEN_LINE = "assert square(-5) == 25, 'square(-5) should be 25.'"
@@ -41,7 +42,7 @@ def source_notebook():
     for cell in cells:
         cell["id"] = cell.metadata["nbgrader"]["grade_id"].replace("_", "-")
     return new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "course-mnist", "display_name": "CNNs on MNIST (course)",
+        "kernelspec": {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME,
                        "language": "python"},
         "language_info": {"name": "python"}})
 
@@ -49,7 +50,7 @@ def source_notebook():
 def make_course(root: Path) -> Path:
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    nbformat.write(source_notebook(), root / notebook_path("source", ASSIGNMENT))
     (root / "demo" / ASSIGNMENT).mkdir(parents=True)
     (root / "demo" / ASSIGNMENT / "wrong_submission.json").write_text(json.dumps({
         "description": "adds instead of multiplying", "replace": [["return x * x", "return x + x"]],
@@ -61,7 +62,7 @@ def reference():
     return demo.reference_notebook(source_notebook())
 
 
-def scores(course: Course, student: str) -> dict[str, tuple]:
+def scores(course: Pipeline, student: str) -> dict[str, tuple]:
     return {name: (g.auto_score, g.max_score, g.manual)
             for name, g in course.grades(ASSIGNMENT, student).items()}
 
@@ -72,7 +73,7 @@ FULL_MARKS = {"test_cube": (1.0, 1.0, False), "test_square": (2.0, 2.0, False),
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course(make_course(tmp_path_factory.mktemp("course")))
+    course = Pipeline(make_course(tmp_path_factory.mktemp("course")))
     course.generate(ASSIGNMENT)
     course.submit(ASSIGNMENT, "alice", reference())
     course.autograde(ASSIGNMENT, "alice")
@@ -103,7 +104,7 @@ def test_feedback_hides_hidden_tests(course):
     assert "Hidden tests ran here" in html
 
 
-def write_broken(course: Course, student: str) -> Path:
+def write_broken(course: Pipeline, student: str) -> Path:
     path = course.notebook("submitted", ASSIGNMENT, student)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"cells": [ this is not json')
@@ -145,7 +146,7 @@ def test_cell_that_times_out_scores_zero_and_grading_goes_on(course):
 
 def test_run_demo_goes_on_past_a_broken_submission(tmp_path, monkeypatch, capsys):
     root = make_course(tmp_path)
-    submit = Course.submit
+    submit = Pipeline.submit
 
     def submit_breaking_wrong(self, assignment, student, nb):
         path = submit(self, assignment, student, nb)
@@ -153,14 +154,14 @@ def test_run_demo_goes_on_past_a_broken_submission(tmp_path, monkeypatch, capsys
             path.write_text("not a notebook")
         return path
 
-    monkeypatch.setattr(Course, "submit", submit_breaking_wrong)
-    assert pipeline.main(["demo", ASSIGNMENT, "--root", str(root)]) == 1
+    monkeypatch.setattr(Pipeline, "submit", submit_breaking_wrong)
+    assert cli.main(["demo", ASSIGNMENT, "--root", str(root)]) == 1
     out, err = capsys.readouterr()
     assert "FAILED: wrong" in out
-    assert err.startswith("1 submission(s) could not be graded:\nlab0 / wrong: The submission of wrong")
+    assert err.startswith("course demo: 1 submission(s) could not be graded:\nlab0 / wrong: The submission of wrong")
     assert "not a readable notebook" in err
 
-    course = Course(root)
+    course = Pipeline(root)
     assert scores(course, "reference") == FULL_MARKS
     # nbgrader scores an answer cell left as released 0 without waiting for a manual grade
     assert {k: v[0] for k, v in scores(course, "blank").items()} == {"test_cube": 0.0, "test_square": 0.0,

@@ -23,12 +23,6 @@ def line_data(ax):
     return [list(line.get_ydata()) for line in ax.get_lines()]
 
 
-def test_plot_training_history_is_the_course_training_history():
-    assert plots.plot_training_history is plots.training_history
-    fig = plots.plot_training_history(history())
-    assert isinstance(fig, Figure) and len(fig.axes) == 2
-
-
 def test_sample_predictions_titles_each_image_green_when_right_red_when_wrong():
     rng = np.random.default_rng(0)
     images = rng.random((5, 28, 28, 1))

@@ -54,7 +54,7 @@ def test_seed_everything_loads_no_framework():
 
 def test_framework_free_modules_load_no_framework():
     code = ("import course_lib, course_lib.data, course_lib.plots, course_lib.grading, "
-            "course_lib.budget, course_lib.seeding, course_lib.feedback")
+            "course_lib.budget, course_lib.seeding, course_lib.instructor.feedback")
     assert loaded_frameworks(code) == []
 
 

@@ -9,8 +9,9 @@ import sys
 import nbformat
 
 from conftest import REPO
+from course_lib.instructor.course import notebook_path
 
-NOTEBOOK = REPO / "source" / "training_diagnostics" / "training_diagnostics.ipynb"
+NOTEBOOK = REPO / notebook_path("source", "training_diagnostics")
 FRAMEWORKS = ("tensorflow", "keras", "torch")
 
 

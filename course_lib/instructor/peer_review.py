@@ -7,7 +7,6 @@ printed to PDF by a headless Chromium (Debian's package; no LaTeX, no browser do
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,25 +14,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from .chromium import PRINT_FLAGS, find_chromium
 from .feedback import is_test_cell
-
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-pdf-header-footer", "--virtual-time-budget=3000",
-]
-
-
-def find_chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise FileNotFoundError(
-        "No Chromium found for the peer-review PDFs. Install Debian's package: "
-        "apt-get install -y chromium"
-    )
-
 
 def review_html(notebook_path: Path, title: str) -> str:
     """The submitted notebook as HTML, without autograder test cells."""
@@ -52,7 +34,7 @@ def html_to_pdf(html: str, pdf_path: Path, timeout: float = 120) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "page.html"
         page.write_text(html, encoding="utf-8")
-        command = [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile",
+        command = [find_chromium(), *PRINT_FLAGS, f"--user-data-dir={tmp}/profile",
                    f"--print-to-pdf={pdf_path}", page.as_uri()]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if not pdf_path.is_file() or pdf_path.stat().st_size == 0:

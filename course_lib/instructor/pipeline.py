@@ -1,6 +1,6 @@
 """The instructor pipeline, driven through nbgrader's Python API.
 
-``python -m course_lib.pipeline demo`` runs it on the bundled demo submissions: generate
+``course demo`` runs it on the bundled demo submissions: generate
 each release, add the demo students, autograde, generate feedback (hidden tests
 stripped), export ``grades.csv`` and the peer-review PDFs, and print a summary table.
 The same steps are what an instructor runs with the plain ``nbgrader`` commands (see the
@@ -18,12 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
-from nbgrader.apps import NbGraderAPI
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.validator import Validator
-from traitlets.config.loader import PyFileConfigLoader
 
 from . import demo, peer_review
+from .course import Course
 
 
 class PipelineError(RuntimeError):
@@ -40,31 +39,8 @@ class CellGrade:
     manual: bool
 
 
-class Course:
-    """An nbgrader course folder (``nbgrader_config.py``, ``source/``, ``release/``, ...)."""
-
-    def __init__(self, root: str | Path = "."):
-        self.root = Path(root).resolve()
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
-        config.CourseDirectory.root = str(self.root)
-        self.config = config
-        self.api = NbGraderAPI(config=config)
-
-    # --- what is there ------------------------------------------------------------------
-
-    def assignments(self) -> list[str]:
-        """Assignment ids: folders of ``source/`` holding a notebook of the same name."""
-        return sorted(p.parent.name for p in (self.root / "source").glob("*/*.ipynb")
-                      if p.stem == p.parent.name)
-
-    def submitted_students(self, assignment: str) -> list[str]:
-        """Students with a submitted notebook for ``assignment``."""
-        return sorted(p.parents[1].name for p in
-                      (self.root / "submitted").glob(f"*/{assignment}/{assignment}.ipynb"))
-
-    def notebook(self, folder: str, assignment: str, student: str | None = None) -> Path:
-        parts = [folder] + ([student] if student else []) + [assignment, f"{assignment}.ipynb"]
-        return self.root.joinpath(*parts)
+class Pipeline(Course):
+    """A course folder and nbgrader's steps on it, in the order an instructor runs them."""
 
     # --- steps --------------------------------------------------------------------------
 
@@ -162,7 +138,7 @@ class SummaryRow:
     seconds: float
 
 
-def summarise(course: Course, assignment: str, student: str, seconds: float) -> SummaryRow:
+def summarise(course: Pipeline, assignment: str, student: str, seconds: float) -> SummaryRow:
     grades = course.grades(assignment, student).values()
     auto = [g for g in grades if not g.manual]
     return SummaryRow(student, assignment, sum(g.auto_score or 0 for g in auto),
@@ -171,7 +147,7 @@ def summarise(course: Course, assignment: str, student: str, seconds: float) -> 
 
 def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> list[SummaryRow]:
     """The whole instructor pipeline on the demo submissions of each assignment."""
-    course = Course(root)
+    course = Pipeline(root)
     rows, failures = [], []
     for assignment in assignments or course.assignments():
         print(f"== {assignment}: generate release", flush=True)
@@ -206,29 +182,15 @@ def print_summary(rows: list[SummaryRow]) -> None:
         print(f"{r.assignment:<24} {r.student:<10} {r.score:>6g} {r.max_score:>6g} {r.seconds:>12.1f}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo_cmd = sub.add_parser("demo", help="run the instructor pipeline on the demo submissions")
-    demo_cmd.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    demo_cmd.add_argument("--root", default=".", help="the course folder")
-    review_cmd = sub.add_parser("peer-review", help="PDFs of every submission of an assignment")
-    review_cmd.add_argument("assignment")
-    review_cmd.add_argument("--root", default=".", help="the course folder")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "peer-review":
-            course = Course(args.root)
-            students = course.submitted_students(args.assignment)
-            for pdf in course.peer_review_pdfs(args.assignment, students):
-                print(pdf)
-            return 0
-        run_demo(args.root, args.assignments or None)
-    except PipelineError as error:
-        print(error, file=sys.stderr)
-        return 1
+def demo_command(args) -> int:
+    """``course demo``: the whole pipeline on the demo submissions."""
+    run_demo(args.root, args.assignments or None)
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def peer_review_command(args) -> int:
+    """``course peer-review``: PDFs of every submission of one assignment."""
+    course = Pipeline(args.root)
+    for pdf in course.peer_review_pdfs(args.assignment, course.submitted_students(args.assignment)):
+        print(pdf)
+    return 0

@@ -1,6 +1,6 @@
 """JupyterLab for the course on one machine: an instructor server and student servers.
 
-``python -m course_lib.lab`` (``make lab``) starts two JupyterLab servers on 127.0.0.1 that
+``course lab`` (``make lab``) starts two JupyterLab servers on 127.0.0.1 that
 share one nbgrader exchange folder, so the whole exchange flow works on one machine:
 
 - the **instructor** server runs in the course folder (``nbgrader_config.py``, ``source/``,
@@ -37,8 +37,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COURSE_ID = "cnn-mnist"
-KERNEL_NAME = "course-mnist"
+from .course import CONFIG_FILE, COURSE_ID, KERNEL_NAME
+
 HOST = "127.0.0.1"
 
 # Lab plugins of @jupyter/nbgrader that each role should not see.
@@ -213,8 +213,8 @@ def student(name: str, state: Path, exchange: Path, port: int = 0) -> LabServer:
     return LabServer("student", home / "work", home, exchange.resolve(), student=name, port=port)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``course lab``."""
     parser.add_argument("roles", nargs="?", default="both", choices=["both", "instructor", "student"],
                         help="which servers to start (default: both)")
     parser.add_argument("--course", default=".", help="the course folder (default: .)")
@@ -225,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default=".lab", help="per-role config and student workspaces "
                                                         "(default: ./.lab)")
     parser.add_argument("--port", type=int, default=8888, help="instructor port (student: port+1)")
-    args = parser.parse_args(argv)
+
+
+def run(args) -> int:
+    """``course lab``: start the servers, print their URLs, stop them on Ctrl-C."""
     course, state, exchange = Path(args.course), Path(args.state), Path(args.exchange)
-    if not (course / "nbgrader_config.py").is_file():
-        parser.error(f"{course.resolve()} holds no nbgrader_config.py; pass --course.")
+    if not (course / CONFIG_FILE).is_file():
+        raise LabError(f"{course.resolve()} holds no {CONFIG_FILE}; pass --course.")
 
     # A terminated launcher (kill, a closed terminal) still stops its servers.
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -249,13 +252,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    except LabError as error:
-        print(error, file=sys.stderr)
-        return 1
     finally:
         for server in servers:
             server.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput
 
+from .course import notebook_path
+
 STUDENTS = ("reference", "blank", "wrong")
 SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -63,8 +65,8 @@ def wrong_notebook(reference_nb, mistakes: WrongSubmission):
 def demo_notebooks(course_root: Path, assignment: str) -> dict:
     """{student: notebook} for the three demo students of ``assignment``."""
     root = Path(course_root)
-    source = nbformat.read(root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    release = nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    source = nbformat.read(root / notebook_path("source", assignment), as_version=4)
+    release = nbformat.read(root / notebook_path("release", assignment), as_version=4)
     reference = reference_notebook(source)
     mistakes = WrongSubmission.load(root / "demo" / assignment / "wrong_submission.json")
     return {"reference": reference, "blank": release, "wrong": wrong_notebook(reference, mistakes)}

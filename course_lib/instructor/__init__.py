@@ -1,0 +1,13 @@
+"""The instructor's tools: never imported by a notebook or a hidden test.
+
+- ``course``: the course folder and its facts (course id, kernel, notebook paths, copies).
+- ``pipeline``: nbgrader's steps driven through its API (generate, autograde, feedback,
+  grades, PDFs) and the demo run.
+- ``demo``: the bundled demo students, derived from the current source.
+- ``feedback``: the nbconvert preprocessor that keeps hidden tests out of feedback.
+- ``peer_review``: anonymous PDFs of submitted notebooks (headless Chromium).
+- ``lab``: JupyterLab servers for the instructor and students on one machine.
+- ``chromium``: the headless browser for PDFs and the browser test.
+- ``kernel``: installs the course's Jupyter kernel.
+- ``cli``: the ``course`` command, one subcommand per task.
+"""
