@@ -117,3 +117,21 @@ def test_most_confused_pairs_largest_first_without_diagonal():
 def test_most_confused_pairs_ties_keep_row_order():
     cm = np.array([[0, 3, 3], [3, 0, 1], [0, 0, 0]])
     assert grading.most_confused_pairs(cm, top=3) == [(0, 1, 3), (0, 2, 3), (1, 0, 3)]
+
+
+def test_require_names_the_earlier_part():
+    assert grading.require("x", {"x": 3}, "step 1") == 3
+    message = failure(grading.require, "loaded_acc", {}, "the save-and-reload step")
+    assert "the save-and-reload step" in message and "loaded_acc" in message
+
+
+def test_used_stand_in_leaves_a_note_for_the_feedback(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    grading.used_stand_in("the course's train_epoch", "your train_epoch failed its test above")
+    (bundle, raw), = shown
+    assert raw and bundle[grading.STAND_IN_MIME]["part"] == "the course's train_epoch"
+    assert bundle["text/plain"] == ("Graded with the course's train_epoch because your "
+                                    "train_epoch failed its test above.")
