@@ -5,6 +5,8 @@ run nbgrader commands from this folder (the Makefile and the `course` command do
 facts (id, kernel, folders) come from course_lib.instructor.course.
 """
 
+import warnings
+
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
@@ -12,6 +14,10 @@ from course_lib.instructor.course import COURSE_ID, FOLDERS, KERNEL_NAME
 from course_lib.instructor.feedback import HideHiddenTests
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# nbgrader 0.9.6's gradebook triggers SQLAlchemy autoflush warnings on every autograde
+# (harmless: the objects are added a line later). Every nbgrader entry point loads this file.
+warnings.filterwarnings("ignore", message=r".*not in session, add operation along .* will not proceed")
 
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.source_directory = FOLDERS["source"]

@@ -1,6 +1,6 @@
 """The student's path through Lab 7 in a real browser, and the instructor seeing the result.
 
-Starts the course's two JupyterLab servers (``course_lib.lab``: instructor and one
+Starts the course's two JupyterLab servers (``course_lib.instructor.lab``: instructor and one
 student, sharing an exchange folder) on free loopback ports, releases Lab 7 with the
 nbgrader CLI as an instructor would in a terminal, then drives headless Chromium:
 
@@ -30,6 +30,7 @@ from playwright.sync_api import expect, sync_playwright
 from course_lib import data
 from course_lib.instructor import chromium, demo, lab
 from course_lib.instructor.course import copy_course, notebook_path
+from course_lib.instructor.pipeline import Pipeline
 
 pytestmark = pytest.mark.browser
 
@@ -203,9 +204,7 @@ def manual_points() -> dict[str, float]:
 
 def demo_scores(course: Path) -> dict[str, tuple[float, float]]:
     """(score, max) of every autograded test cell of the student's submission."""
-    from course_lib.pipeline import Course
-
-    grades = Course(course).grades(ASSIGNMENT, STUDENT)
+    grades = Pipeline(course).grades(ASSIGNMENT, STUDENT)
     return {name: (g.auto_score, g.max_score) for name, g in grades.items() if not g.manual}
 
 
