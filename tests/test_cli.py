@@ -1,0 +1,49 @@
+"""The `course` command: one subcommand per instructor task, each explaining itself."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_lib.instructor import cli
+
+SUBCOMMANDS = ["demo", "peer-review", "lab", "kernel"]
+
+
+def help_text(capsys, *args) -> str:
+    with pytest.raises(SystemExit) as done:
+        cli.main([*args, "--help"])
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_top_level_help_lists_every_subcommand(capsys):
+    text = help_text(capsys)
+    for name in SUBCOMMANDS:
+        assert name in text
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_each_subcommand_explains_itself(capsys, name):
+    text = help_text(capsys, name)
+    assert f"usage: course {name}" in text
+    description = text.split("\n\n")[1]
+    assert len(description.split()) >= 8, f"`course {name} --help` should say what it does: {description!r}"
+
+
+def test_a_folder_without_config_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["peer-review", "lab0", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("course peer-review: ") and "nbgrader_config.py" in err
+
+
+def test_the_console_script_is_installed():
+    script = Path(sys.executable).parent / "course"
+    assert script.is_file() or shutil.which("course"), "make env installs the `course` script"
+    done = subprocess.run([str(script if script.is_file() else shutil.which("course")), "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "peer-review" in done.stdout
