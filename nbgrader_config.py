@@ -7,11 +7,16 @@ facts (id, kernel, folders) come from course_lib.instructor.course.
 
 import warnings
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                    DeduplicateIds, Execute, GetGrades, IgnorePattern,
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
 from course_lib.instructor.course import COURSE_ID, FOLDERS, KERNEL_NAME
 from course_lib.instructor.feedback import HideHiddenTests
+from course_lib.instructor.integrity import IntegrityScan, WithholdFlagged
+from course_lib.instructor.restore_cells import RestoreCellMetadata
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -46,3 +51,17 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Feedback shows pass/fail and each test's one-sentence message, never hidden-test code.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+
+# Autograde, step 1 (sanitize, before any student code runs): nbgrader's steps, plus the
+# course's: grading metadata restored from the gradebook, deleted test cells added back,
+# and the integrity scan of every cell the student wrote (see the README, "Integrity scan").
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCellMetadata, OverwriteCells,
+    CheckCellMetadata, IntegrityScan,
+]
+# Autograde, step 2: run, score, and withhold the points of a submission under review.
+c.Autograde.autograde_preprocessors = [
+    Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata, WithholdFlagged,
+]

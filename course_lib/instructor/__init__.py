@@ -5,6 +5,9 @@
   grades, PDFs) and the demo run.
 - ``demo``: the bundled demo students, derived from the current source.
 - ``feedback``: the nbconvert preprocessor that keeps hidden tests out of feedback.
+- ``restore_cells``, ``integrity``: autograde steps before student code runs: grading
+  metadata restored from the gradebook; the static scan of student cells (and the step
+  that withholds the points of a submission it sends to review).
 - ``peer_review``: anonymous PDFs of submitted notebooks (headless Chromium).
 - ``lab``: JupyterLab servers for the instructor and students on one machine.
 - ``chromium``: the headless browser for PDFs and the browser test.

@@ -21,7 +21,7 @@ import nbformat
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.validator import Validator
 
-from . import demo, peer_review
+from . import demo, integrity, peer_review
 from .course import Course
 
 
@@ -136,13 +136,19 @@ class SummaryRow:
     score: float
     max_score: float
     seconds: float
+    review: tuple[str, ...] = ()   # integrity findings that withheld the points
+    notes: tuple[str, ...] = ()    # integrity notes (points kept)
 
 
 def summarise(course: Pipeline, assignment: str, student: str, seconds: float) -> SummaryRow:
     grades = course.grades(assignment, student).values()
     auto = [g for g in grades if not g.manual]
-    return SummaryRow(student, assignment, sum(g.auto_score or 0 for g in auto),
-                      sum(g.max_score for g in auto), seconds)
+    graded = nbformat.read(course.notebook("autograded", assignment, student), as_version=4)
+    found = integrity.findings_of(graded)
+    describe = [tuple(f"{e['cell']}, line {e['line']}: {e['reason']}" for e in found.get(key, []))
+                for key in ("review", "notes")]
+    score = 0.0 if describe[0] else sum(g.auto_score or 0 for g in auto)
+    return SummaryRow(student, assignment, score, sum(g.max_score for g in auto), seconds, *describe)
 
 
 def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> list[SummaryRow]:
@@ -177,9 +183,15 @@ def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> li
 
 
 def print_summary(rows: list[SummaryRow]) -> None:
-    print(f"\n{'assignment':<24} {'student':<10} {'score':>6} {'max':>6} {'autograde s':>12}")
+    print(f"\n{'assignment':<24} {'student':<10} {'score':>6} {'max':>6} {'autograde s':>12}  flags")
     for r in rows:
-        print(f"{r.assignment:<24} {r.student:<10} {r.score:>6g} {r.max_score:>6g} {r.seconds:>12.1f}")
+        flags = "REVIEW (points withheld)" if r.review else ("notes" if r.notes else "")
+        print(f"{r.assignment:<24} {r.student:<10} {r.score:>6g} {r.max_score:>6g} {r.seconds:>12.1f}  {flags}")
+    for r in rows:
+        for finding in r.review:
+            print(f"  review {r.assignment} / {r.student}: {finding}")
+        for finding in r.notes:
+            print(f"  note   {r.assignment} / {r.student}: {finding}")
 
 
 def demo_command(args) -> int:
