@@ -198,16 +198,22 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.kill_all()
-        for folder in self.cgroups.values():
-            for _ in range(50):
-                try:
-                    folder.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            self.kill_all()
+        finally:
+            if self.root is not None:
+                shutil.rmtree(self.root, ignore_errors=True)
+            for folder in self.cgroups.values():
+                for _ in range(200):  # a killed process can take seconds to go on a busy machine
+                    try:
+                        folder.rmdir()
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+                else:
+                    log.error("Could not remove the sandbox's cgroup %s", folder)
 
     def _seed_matplotlib_cache(self) -> None:
         """Copy the executor's font list so matplotlib does not rebuild it in every kernel."""
@@ -255,7 +261,7 @@ class Sandbox:
         return sorted(pids)
 
     def kill_all(self) -> None:
-        for _ in range(100):
+        for _ in range(400):
             pids = self.processes()
             if not pids:
                 return
