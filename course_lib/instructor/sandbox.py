@@ -359,13 +359,12 @@ class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts inside a :class:`Sandbox` and listens on unix
     sockets in the sandbox's IPC folder (a kernel with its own network has no reachable TCP)."""
 
-    sandbox = Instance(Sandbox, allow_none=True)
+    sandbox = Instance(Sandbox)
 
     async def _async_pre_start_kernel(self, **kw):
-        if self.sandbox is not None:
-            self.transport = "ipc"
-            self.ip = str(self.sandbox.ipc / "kernel")
-            self.connection_file = str(self.sandbox.ipc / "connection.json")
+        self.transport = "ipc"
+        self.ip = str(self.sandbox.ipc / "kernel")
+        self.connection_file = str(self.sandbox.ipc / "connection.json")
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
@@ -483,7 +482,7 @@ class _Runner(Execute):
         self._kept[cell_index] = self.limits.output_bytes
         if out.output_type == "stream" and room > 200:
             text = out.text.encode()[: room - 200].decode(errors="ignore")
-            self._cut[cell_index] = self._cut.get(cell_index, 0) + size - len(text)
+            self._cut[cell_index] = self._cut.get(cell_index, 0) + size - len(text.encode())
             return new_output("stream", name=out.name, text=text)
         self._cut[cell_index] = self._cut.get(cell_index, 0) + size
         return None
