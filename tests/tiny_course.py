@@ -1,5 +1,6 @@
-"""A tiny, framework-free nbgrader course for tests of the instructor tools: two functions,
-their tests (one with a hidden part), a written answer, and a demo wrong submission."""
+"""A tiny, framework-free nbgrader course (assignment ``lab0``: square and cube) for tests
+of the pipeline and the sandbox: a source notebook with visible and hidden tests and a
+manually graded answer, the course folder around it, and its reference submission."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from checks import nbgrader_meta
 from conftest import REPO
+from checks import nbgrader_meta
 from course_lib.instructor import demo
 from course_lib.instructor.course import KERNEL_DISPLAY_NAME, KERNEL_NAME, notebook_path
+from course_lib.instructor.pipeline import Pipeline
 
 ASSIGNMENT = "lab0"
 HIDDEN_LINE = "assert square(-5) == 25, 'square(-5) should be 25.'"
@@ -59,3 +61,10 @@ def reference():
     return demo.reference_notebook(source_notebook())
 
 
+def scores(course: Pipeline, student: str) -> dict[str, tuple]:
+    return {name: (g.auto_score, g.max_score, g.manual)
+            for name, g in course.grades(ASSIGNMENT, student).items()}
+
+
+FULL_MARKS = {"test_cube": (1.0, 1.0, False), "test_square": (2.0, 2.0, False),
+              "q1": (None, 2.0, True)}
