@@ -6,6 +6,7 @@
 - ``demo``: the bundled demo students, derived from the current source.
 - ``feedback``: the nbconvert preprocessor that keeps hidden tests out of feedback.
 - ``peer_review``: anonymous PDFs of submitted notebooks (headless Chromium).
+- ``quality``: grader quality: reference over seeds, blank, mutants and correct variants.
 - ``lab``: JupyterLab servers for the instructor and students on one machine.
 - ``chromium``: the headless browser for PDFs and the browser test.
 - ``kernel``: installs the course's Jupyter kernel.
