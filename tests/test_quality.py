@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell
 
 from conftest import REPO
 from course_lib.instructor import cli, demo, quality
-from course_lib.instructor.course import Course, notebook_path
+from course_lib.instructor.course import Course, copy_course, notebook_path
 from course_lib.seeding import SEED_VARIABLE
 from test_pipeline import ASSIGNMENT, make_course
 
@@ -48,8 +48,9 @@ def graded(tmp_path_factory):
                                     "--scratch", str(scratch)])
 
 
-def row(root, name: str) -> list[str]:
-    for line in (root / "quality" / f"{ASSIGNMENT}.md").read_text().splitlines():
+def row(root, name: str, assignment: str = ASSIGNMENT) -> list[str]:
+    """The cells of the report's table row for ``name``."""
+    for line in (root / "quality" / f"{assignment}.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) == 6 and cells[1] == name:
             return cells
@@ -136,3 +137,25 @@ def test_mutants_cover_the_assignment_and_apply(assignment):
         assert mutant.notebook(reference) != reference
     for variant in quality.load_variants(REPO / "demo" / assignment / quality.VARIANTS_FILE):
         assert variant.notebook(reference) != reference
+
+
+# --- the NumPy-only assignment, every mutant (the others are measured like benchmarks) ---
+
+@pytest.mark.lifecycle
+def test_training_diagnostics_grader_catches_each_mistake_once(tmp_path, capsys):
+    assignment = "training_diagnostics"
+    root = copy_course(REPO, tmp_path / "course", [assignment]).root
+    assert cli.main(["quality", assignment, "--seeds", "2", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    mutants = quality.load_mutants(root / "demo" / assignment / quality.MUTANTS_FILE)
+    variants = quality.load_variants(root / "demo" / assignment / quality.VARIANTS_FILE)
+    for mutant in mutants:
+        cells = row(root, mutant.name + (" (one mistake)" if mutant.one_mistake else ""), assignment)
+        assert cells[3:5] == [", ".join(mutant.loses), "caught, no cascade"], mutant.name
+    for variant in variants:
+        assert row(root, variant.name, assignment)[4] == "full marks", variant.name
+    assert row(root, "reference (seed 1)", assignment)[2:5] == ["0 / 23", "-", "full marks"]
+    assert row(root, "blank release", assignment)[2:5] == ["23 / 23", "every test cell", "0 points"]
+    assert (f"{assignment}: reference full marks in 2 of 2 seeds; blank 0 points; mutants caught "
+            f"{len(mutants)} of {len(mutants)}, cascades 0; correct variants full marks "
+            f"{len(variants)} of {len(variants)}; OK (") in out

@@ -183,6 +183,7 @@ class Outcome:
 class Report:
     assignment: str
     seeds: int
+    only: list[str] | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -227,8 +228,9 @@ class Report:
         def cell(text: str) -> str:
             return text.replace("|", "\\|")
 
+        only = f" --only {' '.join(self.only)}" if self.only else ""
         lines = [f"# Grader quality: {self.assignment}", "",
-                 f"`course quality {self.assignment} --seeds {self.seeds}`, "
+                 f"`course quality {self.assignment} --seeds {self.seeds}{only}`, "
                  f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {self.seconds:.0f} s in all.", "",
                  f"**{self.summary()}**", "",
                  "| kind | submission | points lost | cells that lost points | result | autograde s |",
@@ -254,6 +256,7 @@ def serial_autograde(course: Pipeline, assignment: str, notebooks: Mapping[str, 
     seconds = {}
     with setenv(**environment):
         for student, nb in notebooks.items():
+            print(f"   autograde {student} ...", flush=True)
             course.submit(assignment, student, nb)
             seconds[student] = course.autograde(assignment, student)
     return seconds
@@ -325,7 +328,7 @@ def run_quality(root: str | Path, assignment: str, seeds: int = 1, only: list[st
     with tempfile.TemporaryDirectory(prefix=f"quality-{assignment}-") as temporary:
         course = Pipeline(copy_course(root, Path(scratch or temporary), [assignment]).root)
         course.generate(assignment)
-        report = Report(assignment, seeds)
+        report = Report(assignment, seeds, only)
         report.outcomes = evaluate(course, assignment,
                                    submissions(course, assignment, seeds, mutants, variants), autograde)
     report.seconds = time.perf_counter() - start
