@@ -191,10 +191,6 @@ class Report:
     def ok(self) -> bool:
         return all(o.ok for o in self.outcomes)
 
-    @property
-    def problems(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.ok]
-
     def rows(self) -> list[tuple[str, ...]]:
         """(kind, name, points lost, cells that lost points, verdict, seconds) per submission."""
         rows = []
@@ -207,14 +203,15 @@ class Report:
         return rows
 
     def summary(self) -> str:
-        mutants = [o for o in self.outcomes if o.submission.kind == "mutant"]
-        caught = sum(not o.missed for o in mutants)
-        cascades = sum(bool(o.cascade) for o in mutants)
-        references = [o for o in self.outcomes if o.submission.kind == "reference"]
-        variants = [o for o in self.outcomes if o.submission.kind == "variant"]
+        def of(kind: str) -> list[Outcome]:
+            return [o for o in self.outcomes if o.submission.kind == kind]
+
+        mutants, references, variants = of("mutant"), of("reference"), of("variant")
+        blank = "0 points" if all(o.ok for o in of("blank")) else "ABOVE 0"
         return (f"{self.assignment}: reference full marks in {sum(o.ok for o in references)} of "
-                f"{len(references)} seeds; blank {'0 points' if all(o.ok for o in self.outcomes if o.submission.kind == 'blank') else 'ABOVE 0'}; "
-                f"mutants caught {caught} of {len(mutants)}, cascades {cascades}; "
+                f"{len(references)} seeds; blank {blank}; "
+                f"mutants caught {sum(not o.missed for o in mutants)} of {len(mutants)}, "
+                f"cascades {sum(bool(o.cascade) for o in mutants)}; "
                 f"correct variants full marks {sum(o.ok for o in variants)} of {len(variants)}; "
                 f"{'OK' if self.ok else 'FAILED'} ({self.seconds:.0f} s)")
 
