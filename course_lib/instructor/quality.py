@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,9 +87,10 @@ def load_mutants(path: Path) -> list[Mutant]:
     if not Path(path).is_file():
         raise QualityError(f"{path} is missing: list the assignment's mutants there (see the README, "
                            f"\"Grader quality\").")
-    mutants = [Mutant(m["name"], m["description"], [tuple(pair) for pair in m["replace"]],
-                      list(m["loses"]), bool(m.get("one_mistake", False)))
-               for m in json.loads(Path(path).read_text())["mutants"]]
+    with _readable(path):
+        mutants = [Mutant(m["name"], m["description"], [tuple(pair) for pair in m["replace"]],
+                          list(m["loses"]), bool(m.get("one_mistake", False)))
+                   for m in json.loads(Path(path).read_text())["mutants"]]
     for mutant in mutants:
         if not mutant.loses:
             raise QualityError(f"{path}: mutant {mutant.name!r} lists no cell it must lose.")
@@ -103,10 +105,21 @@ def load_variants(path: Path) -> list[Variant]:
     """``demo/<id>/correct_variants.json`` (no file: no variants)."""
     if not Path(path).is_file():
         return []
-    variants = [Variant(v["name"], v["description"], [tuple(pair) for pair in v["replace"]])
-                for v in json.loads(Path(path).read_text())["variants"]]
+    with _readable(path):
+        variants = [Variant(v["name"], v["description"], [tuple(pair) for pair in v["replace"]])
+                    for v in json.loads(Path(path).read_text())["variants"]]
     _unique_names(path, [v.name for v in variants])
     return variants
+
+
+@contextmanager
+def _readable(path: Path):
+    """Turn a malformed file into one sentence naming it."""
+    try:
+        yield
+    except (ValueError, KeyError, TypeError) as error:
+        raise QualityError(f"{path} does not follow the format in the README (\"Grader quality\"): "
+                           f"{type(error).__name__} {error}.") from None
 
 
 def _unique_names(path: Path, names: list[str]) -> None:
