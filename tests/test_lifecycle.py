@@ -103,6 +103,15 @@ def test_reference_gets_every_autograded_point(run):
     assert short == {}
 
 
+def test_reference_writes_nothing_to_stderr(run):
+    """nbgrader scores a test cell 0 on any stderr: no library line may reach any cell."""
+    graded = nbformat.read(run.course.notebook("autograded", run.assignment, "reference"), as_version=4)
+    stderr = {cell.get("id", index): output.text
+              for index, cell in enumerate(graded.cells) if cell.cell_type == "code"
+              for output in cell.outputs if output.output_type == "stream" and output.name == "stderr"}
+    assert stderr == {}
+
+
 def test_blank_release_gets_zero(run):
     scored = {name: g.auto_score for name, g in run.autograded("blank").items() if g.auto_score}
     assert scored == {}

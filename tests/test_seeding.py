@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
-from course_lib.seeding import seed_everything
+from course_lib.seeding import SEED_VARIABLE, seed_everything
 
 FRAMEWORKS = ("tensorflow", "keras", "torch")
 
@@ -40,6 +41,21 @@ def test_sets_pythonhashseed(monkeypatch):
     assert os.environ["PYTHONHASHSEED"] == "7"
 
 
+def test_grading_seed_replaces_the_notebooks_seed_only_while_grading(monkeypatch):
+    monkeypatch.setenv(SEED_VARIABLE, "5")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert seed_everything(42) == 42, "the student's own run keeps the notebook's seed"
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert seed_everything(42) == 5
+    graded = draws()
+    monkeypatch.delenv(SEED_VARIABLE)
+    seed_everything(5)
+    assert draws() == graded
+    monkeypatch.setenv(SEED_VARIABLE, "five")
+    with pytest.raises(ValueError, match="COURSE_GRADING_SEED should be a whole number"):
+        seed_everything(42)
+
+
 def loaded_frameworks(code: str) -> list[str]:
     """Run ``code`` in a fresh Python and return the frameworks it left in sys.modules."""
     probe = code + f"\nimport json, sys\nprint(json.dumps([m for m in {FRAMEWORKS!r} if m in sys.modules]))"
@@ -49,7 +65,7 @@ def loaded_frameworks(code: str) -> list[str]:
 
 
 def test_seed_everything_loads_no_framework():
-    assert loaded_frameworks("from course_lib.seeding import seed_everything\nseed_everything(3)") == []
+    assert loaded_frameworks("from course_lib.seeding import SEED_VARIABLE, seed_everything\nseed_everything(3)") == []
 
 
 def test_framework_free_modules_load_no_framework():
@@ -60,7 +76,7 @@ def test_framework_free_modules_load_no_framework():
 
 def test_seed_everything_seeds_torch_when_imported():
     # also shows the probe sees an imported framework (else the checks above prove nothing)
-    code = ("import torch\nfrom course_lib.seeding import seed_everything\n"
+    code = ("import torch\nfrom course_lib.seeding import SEED_VARIABLE, seed_everything\n"
             "seed_everything(5); a = torch.rand(3).tolist()\n"
             "seed_everything(5); b = torch.rand(3).tolist()\n"
             "assert a == b, (a, b)")

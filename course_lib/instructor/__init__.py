@@ -11,6 +11,7 @@
   metadata restored from the gradebook; the static scan of student cells (and the step
   that withholds the points of a submission it sends to review).
 - ``peer_review``: anonymous PDFs of submitted notebooks (headless Chromium).
+- ``quality``: grader quality: reference over seeds, blank, mutants and correct variants.
 - ``lab``: JupyterLab servers for the instructor and students on one machine.
 - ``chromium``: the headless browser for PDFs and the browser test.
 - ``kernel``: installs the course's Jupyter kernel.

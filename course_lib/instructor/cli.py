@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import kernel, lab, pipeline
+from . import kernel, lab, pipeline, quality
 
 DESCRIPTION = """Instructor tools for the nbgrader course "CNNs on MNIST".
 Each subcommand is one task; add --help after it for its options."""
@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_arguments(lab_cmd)
     lab_cmd.set_defaults(run=lab.run)
 
+    quality_cmd = sub.add_parser(
+        "quality", help="check that the grader catches each mistake once and passes correct work",
+        description="In a scratch copy of the course, autograde the reference (over --seeds "
+                    "seeds), the blank release, every mutant of demo/ID/mutants.json and every "
+                    "correct variant of demo/ID/correct_variants.json; print a table, write "
+                    "quality/ID.md and exit 1 on a missed mistake, a cascade into other cells, a "
+                    "reference or variant short of full marks, or a blank above 0.")
+    quality.add_arguments(quality_cmd)
+    _with_root(quality_cmd)
+    quality_cmd.set_defaults(run=quality.command)
+
     kernel_cmd = sub.add_parser(
         "kernel", help="install the course's Jupyter kernel into this environment",
         description="Install the kernelspec students, Validate and autograde use (make env "
@@ -62,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (pipeline.PipelineError, lab.LabError, FileNotFoundError) as error:
+    except (pipeline.PipelineError, lab.LabError, quality.QualityError, FileNotFoundError) as error:
         print(f"course {args.command}: {error}", file=sys.stderr)
         return 1
 

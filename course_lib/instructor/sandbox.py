@@ -68,6 +68,7 @@ SANDBOX_UID = 1000
 INSTALL_HINT = "apt-get install -y bubblewrap"
 #: Environment variables passed from the kernel's launch environment into the sandbox.
 PASSED_ENV = ("TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING",
+              "COURSE_GRADING_SEED",
               "PYTHONHASHSEED", "LANG", "LC_ALL")
 #: Each maths library's thread setting, all set from :attr:`Limits.threads`.
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
