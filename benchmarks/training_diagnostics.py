@@ -10,6 +10,9 @@ and the first-layer gradient ratio sigmoid / ReLU of the deep networks. With --s
 the notebook also runs with seeds 0..N-1 instead of its own 42.
 
 Goals (issue): full run <= 5 min and autograde <= 60 s per submission on 2 cores.
+
+Last measured (mnist-lite, 2 cores, load average ~3, an upper bound): full run 15.9 s;
+idle machine 9.2 s.
 """
 
 import argparse
