@@ -111,8 +111,10 @@ def train_function_problem(train, X_train, y_train, X_val, y_val) -> str | None:
     try:
         check_train_function(train, X_train, y_train, X_val, y_val)
     except Exception as error:  # noqa: BLE001 - any failure of the student's function counts
-        return str(error) if isinstance(error, AssertionError) else (
-            f"train_model_with_config raised {type(error).__name__}: {error}")
+        if isinstance(error, AssertionError):
+            return str(error)
+        detail = f" ({error})" if str(error) else ""
+        return f"train_model_with_config raised {type(error).__name__}{detail}."
     return None
 
 
