@@ -15,10 +15,18 @@ from harness import autograde_times, full_run
 
 ASSIGNMENT = "pa4_training_dynamics"
 REPORT = ('import json; print(json.dumps({"test_accuracies": {k: float(v) for k, v in test_accuracies.items()}, '
+          '"param_counts": param_counts, "arch_seconds": {k: round(v, 1) for k, v in arch_times.items()}, '
+          '"optimizers": {k: [round(float(a), 4) for a in h.history["val_accuracy"]] for k, h in optimizer_histories.items()}, '
+          '"optimizer_val_loss": {k: [round(float(a), 4) for a in h.history["val_loss"]] for k, h in optimizer_histories.items()}, '
           '"best_optimizer": best_optimizer, "best_config": best_config, '
+          '"grid": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in grid_results], '
+          '"baseline_val_acc": [round(float(a), 4) for a in baseline_history.history["val_accuracy"]], '
+          '"overfit": {k: [round(float(a), 4) for a in v] for k, v in overfit_history.history.items()}, '
           '"es_epochs_trained": int(es_epochs_trained), "es_best_epoch": int(es_best_epoch), '
-          '"gap_before": float(gap_before), "gap_after": float(gap_after), '
-          '"lr_val_acc_gain": float(lr_val_acc_gain), "variant": VARIANT, "seed": SEED}))')
+          '"gap_before": float(gap_before), "gap_after": float(gap_after), "data_ratio": DATA_RATIO, '
+          '"constant_val_acc": [round(float(a), 4) for a in constant_history.history["val_accuracy"]], '
+          '"scheduled_val_acc": [round(float(a), 4) for a in scheduled_history.history["val_accuracy"]], '
+          '"final_lr": float(final_lr), "lr_val_acc_gain": float(lr_val_acc_gain), "variant": VARIANT, "seed": SEED}))')
 
 
 def main() -> None:

@@ -1,10 +1,13 @@
-"""Read the layer graph of a Keras Functional model (for hidden tests of branching
+"""Read the layer graph of a Keras model (for PA4's hidden tests of branching
 architectures such as an inception module). Imports Keras; PyTorch notebooks never
 import this module.
 
-:func:`parallel_branches` finds, for every ``Concatenate`` layer, the inputs that run in
-parallel (none of them is computed from another), the latest tensor they all start
-from, and the layers on each branch between that tensor and the ``Concatenate``.
+:func:`flat_layers` lists a model's layers with nested models (blocks built as
+``keras.Sequential`` or a Functional sub-model) opened up, so a check sees every layer
+whatever idiom the student used. :func:`parallel_branches` finds, for every
+``Concatenate`` layer, the inputs that run in parallel (none of them is computed from
+another), the latest tensor they all start from, and the layers on each branch between
+that tensor and the ``Concatenate``; it looks inside nested models too.
 """
 
 from __future__ import annotations
@@ -24,14 +27,31 @@ class Branching:
 
     @property
     def layers(self) -> list[keras.layers.Layer]:
-        """Every layer on any branch, each once."""
+        """Every layer on any branch, each once, nested blocks opened up."""
         seen, out = set(), []
         for branch in self.branches:
-            for layer in branch:
+            for layer in _opened(branch):
                 if id(layer) not in seen:
                     seen.add(id(layer))
                     out.append(layer)
         return out
+
+
+def _opened(layers) -> list:
+    """``layers`` with every nested model replaced by its own layers (recursively), without
+    Input layers."""
+    out = []
+    for layer in layers:
+        if isinstance(layer, keras.Model):
+            out.extend(_opened(layer.layers))
+        elif not isinstance(layer, keras.layers.InputLayer):
+            out.append(layer)
+    return out
+
+
+def flat_layers(model) -> list[keras.layers.Layer]:
+    """Every layer of ``model`` in order, nested models opened up, Input layers left out."""
+    return _opened(model.layers)
 
 
 def _producer(tensor):
@@ -58,10 +78,14 @@ def _ancestry(tensor) -> dict[int, tuple[object, object]]:
 
 
 def parallel_branches(model) -> list[Branching]:
-    """One :class:`Branching` per call of a ``Concatenate`` layer in ``model`` whose
-    parallel inputs share a source tensor (an empty list for Sequential models)."""
+    """One :class:`Branching` per call of a ``Concatenate`` layer in ``model`` or a model
+    nested in it whose parallel inputs share a source tensor (an empty list for a plain
+    chain of layers)."""
     found = []
     for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found.extend(parallel_branches(layer))
+            continue
         if not isinstance(layer, keras.layers.Concatenate):
             continue
         for node in layer._inbound_nodes:

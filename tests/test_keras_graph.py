@@ -57,3 +57,24 @@ def test_a_chain_beside_one_parallel_branch_counts_as_two():
 def test_sequential_models_have_no_branches():
     model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
     assert keras_graph.parallel_branches(model) == []
+
+
+def test_nested_blocks_are_opened_up():
+    block = keras.Sequential([layers.Conv2D(4, 3, name="inner_conv"), layers.MaxPooling2D(name="inner_pool")],
+                             name="block")
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), block, layers.Flatten(name="flat"),
+                              layers.Dense(10, name="out")])
+    assert [layer.name for layer in keras_graph.flat_layers(model)] == ["inner_conv", "inner_pool", "flat", "out"]
+
+
+def test_branches_built_as_nested_blocks_and_modules_as_sub_models_are_found():
+    module_in = keras.Input(shape=(13, 13, 8))
+    one = layers.Conv2D(4, 1, padding="same", name="one")(module_in)
+    three = keras.Sequential([layers.Conv2D(4, 1, padding="same", name="three_in"),
+                              layers.Conv2D(4, 3, padding="same", name="three")], name="three_block")(module_in)
+    pool = layers.AveragePooling2D(3, 1, padding="same", name="pool")(module_in)
+    module = keras.Model(module_in, layers.Concatenate(name="cat")([one, three, pool]), name="module")
+    inputs, x = stem()
+    [found] = keras_graph.parallel_branches(finish(inputs, module(x)))
+    assert found.concat.name == "cat"
+    assert {layer.name for layer in found.layers} == {"one", "three_in", "three", "pool"}
