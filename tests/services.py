@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+#: Debian's PostgreSQL server programs (the newest installed version).
+POSTGRES_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/15/bin"),
+                   key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
 DASK = Path(sys.executable).parent / "dask"
 
 
@@ -87,11 +89,11 @@ def dask_cluster(names=("a", "b"), log_dir: Path | None = None):
 
 @contextlib.contextmanager
 def postgres_server(database: str = "gradebook"):
-    """A PostgreSQL 15 server of its own in a temporary folder, listening only on a unix
+    """A PostgreSQL server of its own in a temporary folder, listening only on a unix
     socket there; yields the SQLAlchemy URL of a fresh database. As root the server runs as
     the unprivileged ``postgres`` user (PostgreSQL refuses to run as root)."""
     if not (POSTGRES_BIN / "initdb").is_file():
-        raise RuntimeError(f"PostgreSQL 15 is not installed ({POSTGRES_BIN}): run make env.")
+        raise RuntimeError("Debian's postgresql package is not installed: run make env.")
     folder = Path(tempfile.mkdtemp(prefix="pg-test-"))
     as_user: list[str] = []
     if os.geteuid() == 0:

@@ -255,15 +255,24 @@ class Outcome:
     seconds: float | None = None  # in the sandbox
     verdicts: list[str] = field(default_factory=list)
     late: bool = False
+    needs_manual_grade: bool = False
+    unsandboxed: bool = False
     review: list[dict] = field(default_factory=list)
     notes: list = field(default_factory=list)
     reason: str = ""
     worker: str = ""
     wall: float | None = None  # from handing the job to Dask to its result being back
+    coordinator: float = 0.0  # seconds this process spent preparing and scoring it
 
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    def add_integrity(self, nb) -> None:
+        """The integrity scan's findings recorded in an autograded notebook."""
+        integrity = nb.metadata.get("course", {}).get("integrity", {})
+        self.review += integrity.get("review", [])
+        self.notes += integrity.get("notes", [])
 
 
 @dataclass
@@ -289,7 +298,13 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        with Client(scheduler, timeout=60) as client:
+            try:
+                client.wait_for_workers(1, timeout=120)
+            except TimeoutError:
+                raise GraderError(f"The Dask scheduler at {scheduler} has no workers; start some "
+                                  "with `dask worker " + scheduler + "` (README, \"Grading a whole "
+                                  "class\").") from None
             yield client
         return
     with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
@@ -314,7 +329,7 @@ def threads_per_kernel(client) -> dict[str, int]:
 
 
 class _Collect(logging.Handler):
-    """Keeps nbgrader's warnings and errors of the submission being handled."""
+    """Keeps nbgrader's warnings and errors about the submission being handled."""
 
     def __init__(self):
         super().__init__(logging.WARNING)
@@ -328,151 +343,185 @@ class _Collect(logging.Handler):
         return text
 
 
-def grade_class(root: str | Path, assignment: str, students: list[str] | None = None, *,
-                workers: int | None = None, scheduler: str | None = None, db_url: str | None = None,
-                force: bool = False, feedback: bool = False, progress: bool = True,
-                client=None) -> Batch:
-    """Autograde every submission of ``assignment`` (or those of ``students``) on a Dask
-    cluster; returns one outcome per student. See the module docstring."""
-    from distributed import as_completed
-    from tqdm.auto import tqdm
+class ClassGrader:
+    """One assignment of one course: which submissions are missing, and grading them on a
+    Dask client (prepare and score here, execute on the workers)."""
 
-    start = time.perf_counter()
-    course = Course(root)
-    if db_url:
-        course.config.CourseDirectory.db_url = db_url
-        course.api.coursedir.db_url = db_url
-    submitted = course.submitted_students(assignment)
-    if assignment not in course.assignments():
-        raise GraderError(f"No assignment {assignment!r} in {course.root / 'source'}.")
-    unknown = sorted(set(students or []) - set(submitted))
-    if unknown:
-        raise GraderError(f"No submission of {assignment} for: {', '.join(unknown)}.")
-    students = sorted(students) if students else submitted
+    def __init__(self, root: str | Path, assignment: str, *, db_url: str | None = None,
+                 feedback: bool = False):
+        self.course = Course(root)
+        if db_url:
+            self.course.config.CourseDirectory.db_url = db_url
+            self.course.api.coursedir.db_url = db_url
+        if assignment not in self.course.assignments():
+            raise GraderError(f"No assignment {assignment!r} in {self.course.root / 'source'}.")
+        self.assignment, self.feedback = assignment, feedback
+        self.log = _Collect()
+        nblog = logging.getLogger(f"course.autograde.{id(self)}")
+        nblog.propagate = False
+        nblog.addHandler(self.log)
+        self.converter = ClassAutograde(assignment, coursedir=self.course.api.coursedir,
+                                        parent=self.course.api, log=nblog)
+        with self.course.api.gradebook as gradebook:
+            try:
+                gradebook.find_assignment(assignment)
+            except MissingEntry:
+                raise GraderError(f"The gradebook ({self.course.api.coursedir.db_url}) has no "
+                                  f"assignment {assignment!r}; run `nbgrader generate_assignment "
+                                  f"{assignment}` with this gradebook first.") from None
 
-    collected = _Collect()
-    nblog = logging.getLogger("course.autograde.nbgrader")
-    nblog.propagate = False
-    nblog.addHandler(collected)
-    converter = ClassAutograde(assignment, coursedir=course.api.coursedir, parent=course.api,
-                               log=nblog)
-    with course.api.gradebook as gradebook:
+    def students(self, wanted: list[str] | None = None) -> list[str]:
+        """The students to consider: ``wanted`` or everyone who submitted, less nbgrader's
+        ``c.CourseDirectory.student_id_exclude``."""
+        excluded = set(filter(None, self.course.api.coursedir.student_id_exclude.split(",")))
+        submitted = [s for s in self.course.submitted_students(self.assignment) if s not in excluded]
+        unknown = sorted(set(wanted or []) - set(submitted))
+        if unknown:
+            raise GraderError(f"No submission of {self.assignment} for: {', '.join(unknown)}.")
+        return sorted(wanted) if wanted else submitted
+
+    def graded(self, students: list[str]) -> set[str]:
+        """Those whose submission, as it is now, is already autograded."""
+        with self.course.api.gradebook as gradebook:
+            return {s for s in students if self.converter.is_graded(s, gradebook)}
+
+    def run(self, client, students: list[str], on_outcome=lambda outcome: None) -> list[Outcome]:
+        """Grade ``students`` on ``client``'s cluster; each outcome is also passed to
+        ``on_outcome`` as it comes. Interrupted, it leaves nothing half-done in autograded/."""
+        from distributed import as_completed
+
+        threads = threads_per_kernel(client)
+        outcomes, pending = [], {}
+        finished = as_completed()
+
+        def done(outcome: Outcome) -> None:
+            outcomes.append(outcome)
+            on_outcome(outcome)
+
+        def collect(futures) -> None:
+            for future in futures:
+                student, handed_at, preparing = pending.pop(future)
+                began = time.perf_counter()
+                outcome = self._score(student, future, handed_at)
+                outcome.coordinator = preparing + time.perf_counter() - began
+                done(outcome)
+
+        cwd = os.getcwd()
+        os.chdir(self.course.root)  # nbgrader's converters run from the course root
         try:
-            gradebook.find_assignment(assignment)
-        except MissingEntry:
-            raise GraderError(f"The gradebook ({course.api.coursedir.db_url}) has no assignment "
-                              f"{assignment!r}; run `nbgrader generate_assignment {assignment}` "
-                              "with this gradebook first.") from None
-        done = set() if force else {s for s in students if converter.is_graded(s, gradebook)}
-    outcomes = {s: Outcome(s, "already graded") for s in done}
-    todo = [s for s in students if s not in done]
-
-    bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="submission",
-               disable=not progress or not todo, file=sys.stderr)
-    counts = {"graded": 0, "failed": 0}
-
-    def finish(outcome: Outcome) -> None:
-        outcomes[outcome.student] = outcome
-        counts["failed" if outcome.failed else "graded"] += 1
-        bar.update(1)
-        bar.set_postfix_str(f"graded {counts['graded']}, failed {counts['failed']}, "
-                            f"left {len(todo) - counts['graded'] - counts['failed']}")
-
-    pending: dict = {}
-    owned = contextlib.nullcontext(client) if client is not None else \
-        dask_client(workers, scheduler) if todo else contextlib.nullcontext(None)
-    cwd = os.getcwd()
-    os.chdir(course.root)  # nbgrader's converters run from the course root
-    try:
-        with owned as client:
-            finished = as_completed()
-
-            def collect(futures) -> None:
-                for future in futures:
-                    student, handed_at = pending.pop(future)
-                    finish(_collect(converter, course, assignment, student, future, handed_at,
-                                    feedback, collected))
-
-            if todo:
-                threads = threads_per_kernel(client)
-                workers = len(client.scheduler_info()["workers"])
-            for student in todo:
+            for student in students:
+                began = time.perf_counter()
                 try:
-                    job = Job(student, converter.prepare(student), converter.files(student),
-                              converter.limits, converter.kernel_name, converter.data_file, threads)
+                    job = Job(student, self.converter.prepare(student), self.converter.files(student),
+                              self.converter.limits, self.converter.kernel_name,
+                              self.converter.data_file, threads)
                 except Exception as error:  # unreadable, metadata nbgrader refuses, ...
-                    converter.discard(student)
-                    finish(Outcome(student, "failed", reason=_reason("preparing it failed", error,
-                                                                     collected.take())))
+                    self.converter.discard(student)
+                    done(Outcome(student, "failed", reason=self._reason("preparing it failed", error)))
                     continue
-                collected.take()
+                self.log.take()
                 future = client.submit(execute_job, job, pure=False,
-                                       key=f"autograde-{assignment}-{student}-{time.time_ns()}")
-                pending[future] = (student, time.perf_counter())
+                                       key=f"autograde-{self.assignment}-{student}-{time.time_ns()}")
+                pending[future] = (student, time.perf_counter(), time.perf_counter() - began)
                 finished.add(future)
                 collect(finished.next_batch(block=False))  # score what is back meanwhile
             collect(finished)
-    except BaseException:
-        for student, _ in pending.values():  # nothing half-done stays in autograded/
-            converter.discard(student)
-        raise
-    finally:
-        os.chdir(cwd)
-        bar.close()
-    with course.api.gradebook as gradebook:
-        for outcome in outcomes.values():
-            if not outcome.failed:
-                _fill_scores(outcome, gradebook, assignment, converter)
-    return Batch(assignment, [outcomes[s] for s in students], time.perf_counter() - start,
-                 workers or 0)
+        except BaseException:
+            for student, *_ in pending.values():
+                self.converter.discard(student)
+            raise
+        finally:
+            os.chdir(cwd)
+        return outcomes
+
+    def _score(self, student: str, future, handed_at: float) -> Outcome:
+        """Score one finished task (or record why it failed), then its feedback if asked."""
+        try:
+            executed: Executed = future.result()
+        except Exception as error:  # sandbox refused, worker died too often, ...
+            self.converter.discard(student)
+            return Outcome(student, "failed", reason=self._reason("executing it failed", error))
+        outcome = Outcome(student, "graded", seconds=executed.seconds, worker=executed.worker,
+                          wall=time.perf_counter() - handed_at,
+                          verdicts=[v for v in executed.verdicts.values() if v],
+                          unsandboxed=not self.converter.limits.sandboxed)
+        try:
+            graded = self.converter.score(student, executed.notebooks)
+        except Exception as error:
+            self.converter.discard(student)
+            outcome.status, outcome.reason = "failed", self._reason("scoring it failed", error)
+            return outcome
+        self.log.take()
+        for nb in graded.values():
+            outcome.add_integrity(nb)
+        if self.feedback:
+            result = self.course.api.generate_feedback(self.assignment, student, force=True)
+            if not result.get("success"):
+                outcome.status = "failed"
+                outcome.reason = ("graded, but writing its feedback failed:\n"
+                                  + (result.get("log") or result.get("error", "")))
+        return outcome
+
+    def fill_in(self, outcomes: list[Outcome]) -> None:
+        """Scores and flags from the gradebook and the autograded notebooks."""
+        with self.course.api.gradebook as gradebook:
+            for outcome in outcomes:
+                if outcome.failed:
+                    continue
+                try:
+                    submission = gradebook.find_submission(self.assignment, outcome.student)
+                except MissingEntry:
+                    continue
+                outcome.score, outcome.max_score = submission.score, submission.max_score
+                outcome.late = bool(submission.total_seconds_late and submission.total_seconds_late > 0)
+                outcome.needs_manual_grade = submission.needs_manual_grade
+                if outcome.status == "already graded":
+                    for path in Path(self.converter.autograded(outcome.student)).glob("*.ipynb"):
+                        outcome.add_integrity(nbformat.read(path, as_version=4))
+
+    def _reason(self, what: str, error: BaseException) -> str:
+        log_text = self.log.take()
+        return f"{what}: {type(error).__name__}: {error}" + (f"\n{log_text}" if log_text else "")
 
 
-def _collect(converter, course, assignment, student, future, submitted_at, feedback, collected) -> Outcome:
-    """Score one finished task (or record why it failed) and optionally write feedback."""
-    try:
-        executed: Executed = future.result()
-    except Exception as error:  # sandbox refused, worker died too often, ...
-        converter.discard(student)
-        return Outcome(student, "failed", reason=_reason("executing it failed", error, ""))
-    wall = time.perf_counter() - submitted_at
-    try:
-        graded = converter.score(student, executed.notebooks)
-    except Exception as error:
-        converter.discard(student)
-        return Outcome(student, "failed", reason=_reason("scoring it failed", error, collected.take()),
-                       seconds=executed.seconds, wall=wall, worker=executed.worker)
-    collected.take()
-    outcome = Outcome(student, "graded", seconds=executed.seconds, wall=wall, worker=executed.worker,
-                      verdicts=[v for v in executed.verdicts.values() if v])
-    for nb in graded.values():
-        integrity = nb.metadata.get("course", {}).get("integrity", {})
-        outcome.review += integrity.get("review", [])
-        outcome.notes += integrity.get("notes", [])
-    if feedback:
-        result = course.api.generate_feedback(assignment, student, force=True)
-        if not result.get("success"):
-            outcome.status = "failed"
-            outcome.reason = "graded, but its feedback failed:\n" + (result.get("log") or result.get("error", ""))
-    return outcome
+def grade_class(root: str | Path, assignment: str, students: list[str] | None = None, *,
+                workers: int | None = None, scheduler: str | None = None, db_url: str | None = None,
+                force: bool = False, feedback: bool = False, progress: bool = True) -> Batch:
+    """Autograde the submissions of ``assignment`` that are missing (all with ``force``) on
+    a Dask cluster: a local one of ``workers`` processes, or the one at ``scheduler``."""
+    from tqdm.auto import tqdm
 
+    start = time.perf_counter()
+    grader = ClassGrader(root, assignment, db_url=db_url, feedback=feedback)
+    students = grader.students(students)
+    done = set() if force else grader.graded(students)
+    todo = [s for s in students if s not in done]
+    if not grader.converter.limits.sandboxed:
+        print("course autograde: UNSANDBOXED: student code runs with the grader's own rights "
+              "(c.SandboxedExecute.sandboxed = False).", file=sys.stderr)
+    outcomes = [Outcome(s, "already graded") for s in sorted(done)]
+    workers_seen = 0
+    if todo:
+        bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="submission",
+                   disable=not progress, file=sys.stderr)
+        failed = 0
 
-def _fill_scores(outcome: Outcome, gradebook, assignment: str, converter) -> None:
-    try:
-        submission = gradebook.find_submission(assignment, outcome.student)
-    except MissingEntry:
-        return
-    outcome.score, outcome.max_score = submission.score, submission.max_score
-    outcome.late = bool(submission.total_seconds_late and submission.total_seconds_late > 0)
-    if outcome.status == "already graded" and not outcome.review:
-        for path in Path(converter.autograded(outcome.student)).glob("*.ipynb"):
-            integrity = nbformat.read(path, as_version=4).metadata.get("course", {}).get("integrity", {})
-            outcome.review += integrity.get("review", [])
-            outcome.notes += integrity.get("notes", [])
+        def show(outcome: Outcome) -> None:
+            nonlocal failed
+            failed += outcome.failed
+            bar.update(1)
+            bar.set_postfix_str(f"graded {bar.n - failed}, failed {failed}, left {bar.total - bar.n}")
 
-
-def _reason(what: str, error: BaseException, log_text: str) -> str:
-    text = f"{what}: {type(error).__name__}: {error}"
-    return text + (f"\n{log_text}" if log_text else "")
+        try:
+            with dask_client(workers, scheduler) as client:
+                workers_seen = len(client.scheduler_info()["workers"])
+                outcomes += grader.run(client, todo, show)
+        finally:
+            bar.close()
+    grader.fill_in(outcomes)
+    order = {s: i for i, s in enumerate(students)}
+    return Batch(assignment, sorted(outcomes, key=lambda o: order[o.student]),
+                 time.perf_counter() - start, workers_seen)
 
 
 # --- what a person watching reads --------------------------------------------------------------
@@ -483,7 +532,9 @@ def print_summary(batch: Batch, out=sys.stdout) -> None:
     for o in batch.outcomes:
         score = "" if o.score is None else f"{o.score:g} / {o.max_score:g}"
         seconds = "" if o.seconds is None else f"{o.seconds:.1f}"
-        status = o.status + ("; late" if o.late else "") + "".join(f"; {v}" for v in o.verdicts)
+        status = "; ".join([o.status, *o.verdicts] + ["late"] * o.late
+                           + ["needs manual grading"] * o.needs_manual_grade
+                           + ["UNSANDBOXED"] * o.unsandboxed)
         flags = "; ".join([f"REVIEW {r.get('cell')}: {r.get('reason')}" for r in o.review]
                           + ([f"{len(o.notes)} note(s)"] if o.notes else []))
         rows.append((o.student, score, seconds, status, flags))
