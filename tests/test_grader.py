@@ -135,6 +135,16 @@ def test_the_same_class_with_a_postgresql_gradebook(serial, cluster, tmp_path):
         assert not (course.root / "gradebook.db").exists()  # every grade went to PostgreSQL
 
 
+def test_what_plain_nbgrader_graded_counts_as_graded_and_unknown_students_are_named(serial):
+    result = autograde(serial.root, "--students", *GRADABLE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 graded, 3 already graded, 0 failed" in result.stdout
+    assert "alice    3 / 5" in result.stdout and "late; needs manual grading" in result.stdout
+    unknown = autograde(serial.root, "--students", "alice", "zoe")
+    assert unknown.returncode == 1
+    assert "No submission of lab0 for: zoe." in unknown.stderr
+
+
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
     course = new_course(tmp_path / "course")
     students = [f"s{i}" for i in range(3)]
