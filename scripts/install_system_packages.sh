@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages the course needs are installed, with apt-get (as root).
-# Never downloads builds of its own. One `need` line per package: a test that it is there,
-# the package, and what needs it.
+# Makes sure the Debian packages the course needs are installed; each argument is
+# COMMAND:PACKAGE (the package is installed with apt-get when COMMAND is missing).
+#   chromium:chromium     headless Chromium for the peer-review PDFs and browser tests
+#   bwrap:bubblewrap      the grading sandbox (course_lib.instructor.sandbox)
+#   pg_ctlcluster:postgresql  PostgreSQL gradebooks (tests start a throwaway server)
+# Uses Debian's packages only; never downloads builds of its own.
 set -euo pipefail
 missing=()
-need() { if ! eval "$1" >/dev/null 2>&1; then missing+=("$2"); fi; }
-
-need "command -v chromium" chromium                                  # peer-review PDFs, browser tests
-need "compgen -G '/usr/lib/postgresql/*/bin/initdb'" postgresql      # PostgreSQL gradebooks (tests start one)
-
-if [ ${#missing[@]} -eq 0 ]; then
+for pair in "$@"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" != "0" ]; then

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import REPO
 from services import dask_cluster, postgres_server, stop_group
-from test_pipeline import ASSIGNMENT, make_course, reference
+from tiny_course import ASSIGNMENT, make_course, reference
 from course_lib.instructor import demo
 from course_lib.instructor.course import copy_course
 from course_lib.instructor.pipeline import Pipeline

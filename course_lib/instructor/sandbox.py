@@ -452,6 +452,9 @@ class _Runner(Execute):
     def output(self, outs, msg, display_id, cell_index):
         if self.output_hook_stack[msg["parent_header"].get("msg_id")]:
             return super().output(outs, msg, display_id, cell_index)
+        if self._kept.get(cell_index, 0) >= self.limits.output_bytes:  # full: only count
+            self._cut[cell_index] = self._cut.get(cell_index, 0) + _size(msg["content"])
+            return None
         out = super().output(outs, msg, display_id, cell_index)
         if out is not None and outs and outs[-1] is out:
             outs.pop()
@@ -466,7 +469,7 @@ class _Runner(Execute):
 
     def _keep(self, out: NotebookNode, cell_index: int) -> NotebookNode | None:
         """The part of one output that still fits in the cell's budget (None if nothing)."""
-        size = len(json.dumps(out))
+        size = _size(out)
         room = self.limits.output_bytes - self._kept.get(cell_index, 0)
         if size <= room:
             self._kept[cell_index] = self._kept.get(cell_index, 0) + size
@@ -514,6 +517,8 @@ class _Runner(Execute):
             info = await self.async_wait_for_reply(msg_id)
             if info is not None and "language_info" in info["content"]:
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
+            # the notebook's time starts when its kernel is ready (a slow start is not its fault)
+            self._deadline = time.monotonic() + self.limits.notebook_timeout
             for index, cell in enumerate(self.nb.cells):
                 try:
                     await self.async_execute_cell(cell, index,
@@ -523,6 +528,13 @@ class _Runner(Execute):
                                  later=[i for i in code_cells if i > index])
                     return stop.verdict
         return None
+
+
+def _size(content: Mapping) -> int:
+    """Bytes an output takes (a stream's text counted directly: floods are mostly text)."""
+    if "text" in content and isinstance(content["text"], str) and len(content) <= 3:
+        return len(content["text"].encode())
+    return len(json.dumps(content))
 
 
 def mark_stopped(nb: NotebookNode, index: int, reason: str, later: list[int]) -> None:
@@ -555,7 +567,15 @@ def execute(notebook: NotebookNode, *, limits: Limits, files: Mapping[str, bytes
     start = time.perf_counter()
     with Sandbox(limits, files, data_file) as sandbox:
         runner = _Runner(nb, sandbox, kernel_name=kernel_name)
-        verdict = _run_async(runner.async_run())
+        try:
+            verdict = _run_async(runner.async_run())
+        except Exception as error:
+            if runner.code_cells_executed:
+                raise
+            log_file = sandbox.root / "kernel.log"
+            tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
+            raise SandboxUnavailable(f"The kernel {kernel_name!r} did not start in the sandbox "
+                                     f"({error}). Its log ends:\n{tail}") from error
     return Result(nb, verdict, time.perf_counter() - start)
 
 
