@@ -196,7 +196,14 @@ class ClassAutograde(Autograde):
 
     @property
     def data_file(self) -> str | None:
-        return getattr(self.execution, "data_file", None) or os.environ.get(data.ENV_VAR) or None
+        """The dataset as configured for the sandbox, else where course_lib finds it here."""
+        configured = getattr(self.execution, "data_file", None) or os.environ.get(data.ENV_VAR)
+        if configured:
+            return configured
+        try:
+            return str(data.resolve_mnist(download=False).path)
+        except data.MnistNotFoundError:
+            return None
 
     def score(self, student: str, executed: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
         """nbgrader's autograde after execution: grades into the gradebook, then each
@@ -391,6 +398,7 @@ class ClassGrader:
         from distributed import as_completed
 
         threads = threads_per_kernel(client)
+        limits, data_file = self.converter.limits, self.converter.data_file
         outcomes, pending = [], {}
         finished = as_completed()
 
@@ -413,8 +421,7 @@ class ClassGrader:
                 began = time.perf_counter()
                 try:
                     job = Job(student, self.converter.prepare(student), self.converter.files(student),
-                              self.converter.limits, self.converter.kernel_name,
-                              self.converter.data_file, threads)
+                              limits, self.converter.kernel_name, data_file, threads)
                 except Exception as error:  # unreadable, metadata nbgrader refuses, ...
                     self.converter.discard(student)
                     done(Outcome(student, "failed", reason=self._reason("preparing it failed", error)))
