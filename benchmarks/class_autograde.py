@@ -108,27 +108,32 @@ def main() -> None:
     print(f"class: {sizes} ({total} submissions)", flush=True)
 
     results = {}
-    if not args.no_serial:
-        results["serial nbgrader"] = serial(sizes)
-        for assignment, times in results["serial nbgrader"]["per_submission"].items():
-            print(f"serial {assignment}: {statistics.mean(times):.1f} s per submission", flush=True)
-    for workers in args.workers:
-        results[f"course autograde --workers {workers}"] = parallel(sizes, workers)
-        r = results[f"course autograde --workers {workers}"]
-        for assignment, times in r["sandbox"].items():
-            print(f"--workers {workers} {assignment}: {statistics.mean(times):.1f} s per submission "
-                  f"in the sandbox", flush=True)
+    header = (f"{'mode':<30} {'wall s':>8} {'subm/min':>9} {'speedup':>8} {'held s/task':>12} "
+              f"{'gap s/task':>11} {'cluster start s':>16}")
 
-    base = results.get("serial nbgrader", {}).get("wall")
-    print(f"\n{'mode':<30} {'wall s':>8} {'subm/min':>9} {'speedup':>8} {'held s/task':>12} "
-          f"{'gap s/task':>11} {'cluster start s':>16}")
-    for mode, r in results.items():
+    def row(mode: str, r: dict) -> None:
+        """One line of the table, printed as soon as the mode is measured."""
+        base = results.get("serial nbgrader", {}).get("wall")
         speedup = f"{base / r['wall']:.2f}x" if base else "-"
         held = f"{statistics.mean(r['held']):.2f}" if r.get("held") else "-"
         gaps = f"{statistics.mean(r['gaps']):.2f}" if r.get("gaps") else "-"
         start = f"{r['cluster_start']:.1f}" if "cluster_start" in r else "-"
-        print(f"{mode:<30} {r['wall']:>8.0f} {60 * total / r['wall']:>9.1f} {speedup:>8} {held:>12} "
-              f"{gaps:>11} {start:>16}")
+        print(f"{header}\n{mode:<30} {r['wall']:>8.0f} {60 * total / r['wall']:>9.1f} {speedup:>8} "
+              f"{held:>12} {gaps:>11} {start:>16}", flush=True)
+
+    if not args.no_serial:
+        results["serial nbgrader"] = serial(sizes)
+        for assignment, times in results["serial nbgrader"]["per_submission"].items():
+            print(f"serial {assignment}: {statistics.mean(times):.1f} s per submission", flush=True)
+        row("serial nbgrader", results["serial nbgrader"])
+    for workers in args.workers:
+        mode = f"course autograde --workers {workers}"
+        results[mode] = r = parallel(sizes, workers)
+        for assignment, times in r["sandbox"].items():
+            print(f"--workers {workers} {assignment}: {statistics.mean(times):.1f} s per submission "
+                  f"in the sandbox, coordinator {statistics.mean(r['coordinator']):.2f} s",
+                  flush=True)
+        row(mode, r)
 
     # 500 students on ten 8-core workers: 80 one-thread tasks at once, each as long as a
     # submission took here with one thread per kernel (the --workers run with the most workers);
