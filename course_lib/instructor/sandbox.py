@@ -198,16 +198,22 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.kill_all()
-        for folder in self.cgroups.values():
-            for _ in range(50):
-                try:
-                    folder.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            self.kill_all()
+        finally:
+            if self.root is not None:
+                shutil.rmtree(self.root, ignore_errors=True)
+            for folder in self.cgroups.values():
+                for _ in range(200):  # a killed process can take seconds to go on a busy machine
+                    try:
+                        folder.rmdir()
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+                else:
+                    log.error("Could not remove the sandbox's cgroup %s", folder)
 
     def _seed_matplotlib_cache(self) -> None:
         """Copy the executor's font list so matplotlib does not rebuild it in every kernel."""
@@ -255,7 +261,7 @@ class Sandbox:
         return sorted(pids)
 
     def kill_all(self) -> None:
-        for _ in range(100):
+        for _ in range(400):
             pids = self.processes()
             if not pids:
                 return
@@ -353,13 +359,12 @@ class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts inside a :class:`Sandbox` and listens on unix
     sockets in the sandbox's IPC folder (a kernel with its own network has no reachable TCP)."""
 
-    sandbox = Instance(Sandbox, allow_none=True)
+    sandbox = Instance(Sandbox)
 
     async def _async_pre_start_kernel(self, **kw):
-        if self.sandbox is not None:
-            self.transport = "ipc"
-            self.ip = str(self.sandbox.ipc / "kernel")
-            self.connection_file = str(self.sandbox.ipc / "connection.json")
+        self.transport = "ipc"
+        self.ip = str(self.sandbox.ipc / "kernel")
+        self.connection_file = str(self.sandbox.ipc / "connection.json")
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
@@ -477,7 +482,7 @@ class _Runner(Execute):
         self._kept[cell_index] = self.limits.output_bytes
         if out.output_type == "stream" and room > 200:
             text = out.text.encode()[: room - 200].decode(errors="ignore")
-            self._cut[cell_index] = self._cut.get(cell_index, 0) + size - len(text)
+            self._cut[cell_index] = self._cut.get(cell_index, 0) + size - len(text.encode())
             return new_output("stream", name=out.name, text=text)
         self._cut[cell_index] = self._cut.get(cell_index, 0) + size
         return None
