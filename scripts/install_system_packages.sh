@@ -3,6 +3,7 @@
 # COMMAND:PACKAGE (the package is installed with apt-get when COMMAND is missing).
 #   chromium:chromium     headless Chromium for the peer-review PDFs and browser tests
 #   bwrap:bubblewrap      the grading sandbox (course_lib.instructor.sandbox)
+#   pg_ctlcluster:postgresql  PostgreSQL gradebooks (tests start a throwaway server)
 # Uses Debian's packages only; never downloads builds of its own.
 set -euo pipefail
 missing=()

@@ -5,6 +5,8 @@
   grades, PDFs) and the demo run.
 - ``sandbox``: runs one notebook of student code in isolation (bubblewrap namespaces,
   cgroup limits, time and output caps) and returns it executed, with a verdict when stopped.
+- ``grader``: a whole class at once (``course autograde``): nbgrader's autograde split where
+  execution happens, the sandbox run on Dask workers, grades written by the coordinator only.
 - ``demo``: the bundled demo students, derived from the current source.
 - ``feedback``: the nbconvert preprocessor that keeps hidden tests out of feedback.
 - ``restore_cells``, ``integrity``: autograde steps before student code runs: grading

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import kernel, lab, pipeline, quality
+from . import grader, kernel, lab, pipeline, quality
 
 DESCRIPTION = """Instructor tools for the nbgrader course "CNNs on MNIST".
 Each subcommand is one task; add --help after it for its options."""
@@ -33,6 +33,34 @@ def build_parser() -> argparse.ArgumentParser:
                       help="assignment ids (default: every assignment in source/)")
     _with_root(demo)
     demo.set_defaults(run=pipeline.demo_command)
+
+    autograde = sub.add_parser(
+        "autograde", help="autograde a whole class at once, in parallel or on a Dask cluster",
+        description="Autograde every submitted notebook of one assignment concurrently: each "
+                    "runs in the sandbox on a Dask worker, and this process records exactly what "
+                    "`nbgrader autograde` records (per-cell scores, autograded/, timestamps, late "
+                    "and manual-grading flags). Submissions already graded are skipped, so an "
+                    "interrupted run is resumed by running the same command again. Exit status 1 "
+                    "when any submission could not be graded.")
+    autograde.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment id")
+    autograde.add_argument("--students", nargs="+", metavar="STUDENT",
+                           help="grade only these students (default: every submission)")
+    where = autograde.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes of the local cluster started for this run "
+                            "(default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="use the running Dask cluster at this address (e.g. "
+                            "tcp://grader.example.org:8786) instead of a local one")
+    autograde.add_argument("--db", metavar="URL",
+                           help="the gradebook's database URL, e.g. postgresql://user@host/gradebook "
+                                "(default: nbgrader's db_url, sqlite gradebook.db in the course)")
+    autograde.add_argument("--force", action="store_true",
+                           help="regrade submissions that are already graded")
+    autograde.add_argument("--feedback", action="store_true",
+                           help="also generate each graded student's feedback")
+    _with_root(autograde)
+    autograde.set_defaults(run=grader.autograde_command)
 
     review = sub.add_parser(
         "peer-review", help="anonymous PDFs of every submission of one assignment",
@@ -73,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (pipeline.PipelineError, lab.LabError, quality.QualityError, FileNotFoundError) as error:
+    except (pipeline.PipelineError, grader.GraderError, lab.LabError, quality.QualityError,
+            FileNotFoundError) as error:
         print(f"course {args.command}: {error}", file=sys.stderr)
         return 1
 
