@@ -46,6 +46,9 @@ c.SandboxedExecute.output_limit = 1000 ** 2      # bytes of output kept per cell
 # c.SandboxedExecute.file_size_limit = 1024 ** 3 # largest file a notebook may write
 # c.SandboxedExecute.threads = 0                 # maths-library threads; 0 = one per core
 # c.SandboxedExecute.sandboxed = False           # NOT for strangers' code: no isolation
+# Plain `nbgrader validate` (and the instructor Lab's Validate button) run nbgrader's own
+# Execute, whose kernel this manager starts in a sandbox too.
+c.Execute.kernel_manager_class = "course_lib.instructor.sandbox.ValidationKernelManager"
 # Validate and autograde run the course's kernel (installed by `make env`): the same Python
 # students get in JupyterLab, whatever kernelspec a submitted notebook names.
 c.Execute.kernel_name = KERNEL_NAME

@@ -345,3 +345,22 @@ def test_running_unsandboxed_needs_a_setting_and_warns_every_time(caplog):
             result = sandbox.execute(nb, limits=sandbox.Limits(sandboxed=False, threads=1))
             assert text_of(result.notebook.cells[0]) == "2\n"
     assert [r.message.startswith("UNSANDBOXED") for r in caplog.records] == [True, True]
+
+
+def test_plain_nbgrader_validate_runs_in_the_sandbox(tmp_path):
+    """`nbgrader validate` (also the Validate button of the instructor's Lab) runs nbgrader's
+    own Execute; the course config gives its kernel a sandbox too."""
+    (tmp_path / "course").mkdir()
+    course = make_course(tmp_path / "course")
+    probe = {"nbgrader": {"grade": True, "grade_id": "probe", "locked": True, "points": 1,
+                          "schema_version": 3, "solution": False, "task": False}}
+    code = (f"import os\nassert os.getuid() != 0, 'runs as root'\n"
+            f"assert not os.path.exists({str(course)!r}), 'sees the course folder'\n"
+            "assert os.getcwd().endswith('/work'), os.getcwd()")
+    nb = new_notebook(cells=[new_code_cell(code, metadata=probe)],
+                      metadata=reference().metadata)
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    done = subprocess.run(["nbgrader", "validate", str(path)], cwd=course, capture_output=True,
+                          text=True, timeout=300)
+    assert "Success! Your notebook passes all the tests." in done.stdout, done.stdout + done.stderr

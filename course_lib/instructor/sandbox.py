@@ -399,6 +399,38 @@ class SandboxKernelManager(AsyncKernelManager):
     interrupt_kernel = _async_interrupt_kernel  # the base class binds its own at class creation
 
 
+class ValidationKernelManager(SandboxKernelManager):
+    """The kernel manager of nbgrader's own ``Execute`` (``c.Execute.kernel_manager_class``),
+    which plain ``nbgrader validate`` and the Validate button of the instructor's Lab use:
+    nbgrader 0.9.6 lets no setting change the validator's steps, so its kernel gets a
+    sandbox of its own, with the limits of ``c.SandboxedExecute``, made when the kernel
+    starts and removed when it stops. (Per-notebook time and the output cap are the
+    autograde executor's; the per-cell limit is ``c.Execute.timeout`` as ever.)"""
+
+    sandbox = Instance(Sandbox, allow_none=True)
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.sandbox is None:
+            settings = SandboxedExecute(config=self.config)
+            if not settings.sandboxed:
+                self.log.warning("UNSANDBOXED validation: student code runs with the grader's "
+                                 "rights (c.SandboxedExecute.sandboxed = False).")
+            else:
+                check_available()
+            data = Path(settings.data_file) if settings.data_file else None
+            self.sandbox = Sandbox(settings.limits, data_file=data).__enter__()
+            self._owns_sandbox = True
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if getattr(self, "_owns_sandbox", False) and not restart:
+            self.sandbox.__exit__(None, None, None)
+            self.sandbox, self._owns_sandbox = None, False
+
+    cleanup_resources = _async_cleanup_resources  # the base class binds its own at class creation
+
+
 # --- the executor ------------------------------------------------------------------------------
 
 class _Stopped(Exception):
