@@ -30,8 +30,9 @@ def _run(fn: Callable, name: str, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 (any failure of the student's code)
+        detail = f": {error}".rstrip(".") if str(error) else ""
         raise AssertionError(f"{name} failed on the grader's small test model with "
-                             f"{type(error).__name__}: {error}".rstrip(".") + ".") from None
+                             f"{type(error).__name__}{detail}.") from None
 
 
 def reference_penalties(model: nn.Module, lambda1: float, lambda2: float):

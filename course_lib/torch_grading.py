@@ -138,7 +138,12 @@ def build(model_class: Callable, *args, **kwargs) -> nn.Module:
     """``model_class(*args, **kwargs)``, created without touching the global random stream,
     so a hidden test does not change what the rest of the notebook trains."""
     with torch.random.fork_rng(devices=[]):
-        return model_class(*args, **kwargs)
+        try:
+            return model_class(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 (the student's __init__ failed)
+            call = f"{getattr(model_class, '__name__', 'the model')}({', '.join(map(repr, args))})"
+            detail = f": {error}".rstrip(".") if str(error) else ""
+            raise AssertionError(f"{call} could not be created: {type(error).__name__}{detail}.") from None
 
 
 def probe_images(batch: int = 4, seed: int = 0) -> torch.Tensor:
