@@ -396,9 +396,10 @@ def check_state_dict_file(path: str | os.PathLike, model: nn.Module) -> None:
                                  f"state_dict there with torch.save.")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 (any unreadable file)
-        raise AssertionError(f"{os.fspath(path)!r} should hold a state_dict saved with torch.save, "
-                             f"but it could not be read: {error}") from None
+    except Exception as error:  # noqa: BLE001 (any unreadable file; PyTorch's message is a page long)
+        raise AssertionError(f"{os.fspath(path)!r} should hold model.state_dict() saved with torch.save, "
+                             f"but torch.load(..., weights_only=True) could not read it "
+                             f"({type(error).__name__}; a whole pickled model cannot be read that way).") from None
     expect(isinstance(saved, Mapping) and all(isinstance(v, torch.Tensor) for v in saved.values()),
            f"{os.fspath(path)!r} should hold model.state_dict() (a dict of tensors), not the whole model.")
     wanted = model.state_dict()
