@@ -9,6 +9,9 @@ one per layer with weights or pooling (and Dropout), e.g. ``{"type": "Conv2d",
 "input": "image"}``. ``input`` says what feeds the layer: ``"image"`` (the model's input),
 ``"previous"`` (the previous layer's output), ``"relu"`` (its ReLU) or ``"flatten"`` (it
 flattened per image). ReLU and flatten may be modules or functions; they are not listed.
+Pooling and dropout may be modules or functional calls (``F.max_pool2d``, ``F.dropout``),
+and a ReLU may come right after them instead of before (the same function: both commute
+with ReLU).
 
 Every check raises ``AssertionError`` with one plain sentence for the student, measures
 everything itself, and leaves the model's train/eval mode and the random state as it
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from .data import labels_of
 from .grading import expect
@@ -68,17 +72,48 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: Functional calls that stand for a layer (``F.max_pool2d(x, 2)`` for ``nn.MaxPool2d(2)``),
+#: with the names of their positional arguments after the input.
+FUNCTIONAL = {
+    "max_pool2d": ("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
+    "dropout": ("Dropout", ("p", "training", "inplace")),
+}
+#: Layers that give the same result whether a ReLU comes before or right after them.
+COMMUTE_WITH_RELU = ("MaxPool2d", "Dropout")
+
+
+class FunctionalLayer:
+    """A functional call seen as the layer it stands for: ``kind`` is the layer's class name
+    and the call's arguments are attributes named as the layer's (``kernel_size``, ``p``)."""
+
+    def __init__(self, kind: str, settings: Mapping):
+        self.kind = kind
+        self.training = settings.get("training", settings.get("train", True))
+        self.p = settings.get("p", 0.5)
+        self.kernel_size = settings.get("kernel_size")
+        self.stride = settings.get("stride") or self.kernel_size  # None or [] means the kernel size
+        self.padding = settings.get("padding", 0)
+        self.dilation = settings.get("dilation", 1)
+
+
 @dataclass(frozen=True)
 class Call:
     """One layer call seen during a forward pass (inputs and outputs are copies)."""
 
     name: str
-    module: nn.Module
+    module: nn.Module | FunctionalLayer
     input: torch.Tensor
     output: torch.Tensor
 
+    @property
+    def kind(self) -> str:
+        """The layer's class name (``"MaxPool2d"`` for ``F.max_pool2d`` too)."""
+        return self.module.kind if isinstance(self.module, FunctionalLayer) else type(self.module).__name__
+
     def describe(self) -> str:
-        return f"{type(self.module).__name__} ('{self.name}')"
+        if isinstance(self.module, FunctionalLayer):
+            return self.name
+        return f"{self.kind} ('{self.name}')"
 
 
 @contextlib.contextmanager
@@ -103,7 +138,12 @@ def build(model_class: Callable, *args, **kwargs) -> nn.Module:
     """``model_class(*args, **kwargs)``, created without touching the global random stream,
     so a hidden test does not change what the rest of the notebook trains."""
     with torch.random.fork_rng(devices=[]):
-        return model_class(*args, **kwargs)
+        try:
+            return model_class(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 (the student's __init__ failed)
+            call = f"{getattr(model_class, '__name__', 'the model')}({', '.join(map(repr, args))})"
+            detail = f": {error}".rstrip(".") if str(error) else ""
+            raise AssertionError(f"{call} could not be created: {type(error).__name__}{detail}.") from None
 
 
 def probe_images(batch: int = 4, seed: int = 0) -> torch.Tensor:
@@ -111,23 +151,53 @@ def probe_images(batch: int = 4, seed: int = 0) -> torch.Tensor:
     return torch.rand(batch, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
 
 
+class _FunctionalRecorder(TorchFunctionMode):
+    """Records the functional calls of :data:`FUNCTIONAL` made outside a recorded layer
+    (inside ``nn.MaxPool2d`` the same call is the module's own)."""
+
+    def __init__(self, calls: list[Call], depth: list[int]):
+        super().__init__()
+        self.calls, self.depth = calls, depth
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name not in FUNCTIONAL or self.depth[0] or not args or not isinstance(args[0], torch.Tensor):
+            return func(*args, **kwargs)
+        seen = args[0].detach().clone()
+        output = func(*args, **kwargs)
+        if isinstance(output, torch.Tensor):
+            kind, names = FUNCTIONAL[name]
+            settings = {**dict(zip(names, args[1:])), **kwargs}
+            self.calls.append(Call(f"F.{name}", FunctionalLayer(kind, settings), seen,
+                                   output.detach().clone()))
+        return output
+
+
 def trace(model: nn.Module, images: torch.Tensor) -> tuple[list[Call], torch.Tensor]:
     """Run ``model(images)`` without gradients and record every call of a leaf layer
-    other than ReLU/Flatten/Identity, in order. Returns the calls and the model output."""
+    other than ReLU/Flatten/Identity, and every functional pooling or dropout call, in
+    order. Returns the calls and the model output."""
     calls: list[Call] = []
+    depth = [0]
     handles = []
+
+    def enter(module, args):
+        depth[0] += 1
 
     def record(name):
         def hook(module, args, output):
+            depth[0] -= 1
             if args and isinstance(args[0], torch.Tensor) and isinstance(output, torch.Tensor):
                 calls.append(Call(name, module, args[0].detach().clone(), output.detach().clone()))
         return hook
 
     for name, module in model.named_modules():
         if not list(module.children()) and not isinstance(module, UNLISTED):
+            handles.append(module.register_forward_pre_hook(enter))
             handles.append(module.register_forward_hook(record(name or type(module).__name__)))
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _FunctionalRecorder(calls, depth):
             output = model(images.to(_device(model)))
     finally:
         for handle in handles:
@@ -145,16 +215,28 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and torch.allclose(a.float().cpu(), b.float().cpu(), atol=1e-5)
 
 
-def _expected_input(relation: str, images: torch.Tensor, previous: Call | None) -> torch.Tensor:
+def _expected_input(relation: str, images: torch.Tensor, previous: torch.Tensor | None) -> torch.Tensor:
+    """What feeds a layer, from the previous layer's output (None before the first layer)."""
     if relation == "image" or previous is None:
         return images
     if relation == "previous":
-        return previous.output
+        return previous
     if relation == "relu":
-        return torch.relu(previous.output)
+        return torch.relu(previous)
     if relation == "flatten":
-        return previous.output.flatten(1)
+        return previous.flatten(1)
     raise ValueError(f"Unknown input relation {relation!r}; use one of {sorted(RELATIONS)}.")
+
+
+def _fed_by(call: Call, relation: str, images: torch.Tensor, previous: torch.Tensor | None) -> torch.Tensor | None:
+    """The output the next layer should see when ``call`` takes its input as ``relation``
+    says, or None when it does not. A ReLU may come right after a layer that commutes with
+    it instead of before: then the next layer must see the ReLU of this one's output."""
+    if _same(call.input, _expected_input(relation, images, previous)):
+        return call.output
+    if relation == "relu" and call.kind in COMMUTE_WITH_RELU and _same(call.input, previous):
+        return torch.relu(call.output)
+    return None
 
 
 @quiet
@@ -176,11 +258,10 @@ def check_layers(model: nn.Module, spec: Sequence[Mapping], what: str = "the mod
     expect(len(calls) == len(spec),
            f"{_cap(what)} should use these layers in its forward pass, in this order (ReLU and flatten "
            f"not counted): {wanted_names}; yours uses {len(calls)}: {found_names}.")
-    previous = None
+    previous, feeds = None, None
     for index, (call, wanted) in enumerate(zip(calls, spec)):
         label = f"Layer {index + 1} of {what} ({call.describe()})"
-        actual_type = type(call.module).__name__
-        expect(actual_type == wanted["type"], f"{label} should be nn.{wanted['type']}.")
+        expect(call.kind == wanted["type"], f"{label} should be nn.{wanted['type']}.")
         for key, expected in wanted.items():
             if key in ("type", "input", "output_shape"):
                 continue
@@ -196,10 +277,14 @@ def check_layers(model: nn.Module, spec: Sequence[Mapping], what: str = "the mod
         relation = wanted.get("input")
         if relation == "image" or (relation and previous is None):
             expect(_same(call.input, images), f"{label} should take the model's input image.")
+            feeds = call.output
         elif relation:
-            expect(_same(call.input, _expected_input(relation, images, previous)),
+            feeds = _fed_by(call, relation, images, feeds)
+            expect(feeds is not None,
                    f"{label} should take as input {RELATIONS[relation]} of layer {index} "
                    f"({previous.describe()}).")
+        else:
+            feeds = call.output
         previous = call
     expect(isinstance(output, torch.Tensor) and tuple(output.shape) == tuple(calls[-1].output.shape)
            and _same(output, calls[-1].output),
@@ -229,12 +314,9 @@ def check_logits(model: nn.Module, classes: int = 10, batch: int = 3, what: str 
 
 @quiet
 def check_dropout(model: nn.Module, p: float, what: str = "the model", batch: int = 8) -> None:
-    """Exactly one nn.Dropout with probability ``p``, fed by a ReLU'd Linear layer and
-    feeding the last Linear layer; it drops units in train mode and is off in eval mode."""
-    dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
-    expect(len(dropouts) == 1, f"{_cap(what)} should have exactly one nn.Dropout layer; it has {len(dropouts)}.")
-    dropout = dropouts[0]
-    expect(abs(dropout.p - p) < 1e-12, f"The dropout probability of {what} should be {p}, but it is {dropout.p}.")
+    """Dropout (``nn.Dropout`` or ``F.dropout``) applied exactly once, with probability
+    ``p``, to the ReLU of a Linear layer's output (or before that ReLU), feeding the last
+    Linear layer; it drops units in train mode and is off in eval mode."""
     images = probe_images(batch, seed=1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -244,22 +326,31 @@ def check_dropout(model: nn.Module, p: float, what: str = "the model", batch: in
         with _mode(model, False):
             eval_calls, third = trace(model, images)
             _, fourth = trace(model, images)
-    index = next((i for i, call in enumerate(calls) if call.module is dropout), None)
-    expect(index is not None, f"{_cap(what)} should call its nn.Dropout layer in forward().")
+    found = [index for index, call in enumerate(calls) if call.kind == "Dropout"]
+    expect(len(found) == 1, f"{_cap(what)} should apply dropout exactly once in forward() (nn.Dropout "
+                            f"or F.dropout); it applies it {len(found)} times.")
+    index = found[0]
+    dropout = calls[index]
+    expect(abs(dropout.module.p - p) < 1e-12,
+           f"The dropout probability of {what} should be {p}, but it is {dropout.module.p}.")
     feeder = calls[index - 1] if index > 0 else None
-    expect(feeder is not None and isinstance(feeder.module, nn.Linear)
-           and _same(calls[index].input, torch.relu(feeder.output)),
+    feeds = None
+    if feeder is not None and isinstance(feeder.module, nn.Linear):
+        feeds = _fed_by(dropout, "relu", images, feeder.output)
+    expect(feeds is not None,
            f"The dropout layer of {what} should take the ReLU of the first fully connected layer's output.")
     expect(index + 1 < len(calls) and isinstance(calls[index + 1].module, nn.Linear)
-           and index + 2 == len(calls) and _same(calls[index + 1].input, calls[index].output),
+           and index + 2 == len(calls) and _same(calls[index + 1].input, feeds),
            f"The dropout layer of {what} should feed the last fully connected layer (between fc1 and fc2).")
     if p > 0:
-        seen_in, seen_out = calls[index].input, calls[index].output
+        seen_in, seen_out = dropout.input, dropout.output
         dropped = (seen_out == 0) & (seen_in != 0)
         expect(bool(dropped.any()) and not torch.equal(first, second),
                f"In train mode (model.train()) the dropout layer of {what} should zero some units.")
-    expect(torch.equal(third, fourth) and _same(eval_calls[index].input, eval_calls[index].output),
-           f"In eval mode (model.eval()) the dropout layer of {what} should let every unit through.")
+    off = all(_same(call.input, call.output) for call in eval_calls if call.kind == "Dropout")
+    expect(torch.equal(third, fourth) and off,
+           f"In eval mode (model.eval()) the dropout layer of {what} should let every unit through "
+           f"(with F.dropout, pass training=self.training).")
 
 
 @quiet
@@ -305,9 +396,10 @@ def check_state_dict_file(path: str | os.PathLike, model: nn.Module) -> None:
                                  f"state_dict there with torch.save.")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 (any unreadable file)
-        raise AssertionError(f"{os.fspath(path)!r} should hold a state_dict saved with torch.save, "
-                             f"but it could not be read: {error}") from None
+    except Exception as error:  # noqa: BLE001 (any unreadable file; PyTorch's message is a page long)
+        raise AssertionError(f"{os.fspath(path)!r} should hold model.state_dict() saved with torch.save, "
+                             f"but torch.load(..., weights_only=True) could not read it "
+                             f"({type(error).__name__}; a whole pickled model cannot be read that way).") from None
     expect(isinstance(saved, Mapping) and all(isinstance(v, torch.Tensor) for v in saved.values()),
            f"{os.fspath(path)!r} should hold model.state_dict() (a dict of tensors), not the whole model.")
     wanted = model.state_dict()

@@ -9,6 +9,7 @@ import warnings
 import pytest
 import torch
 
+from checks import failure
 from course_lib import torch_function_grading as tfg
 
 
@@ -157,3 +158,42 @@ def test_checks_raise_no_warnings():
         tfg.check_penalty_function(penalties)
         tfg.check_train_epoch_function(train_epoch)
         tfg.check_evaluate_function(evaluate)
+
+
+# --- the course's versions stand in for a failed function ----------------------------
+
+def unpacks_two_outputs(model, loader, optimizer, criterion, device, penalty=None):
+    """The original exercise's broken line: the model returns one tensor, not a pair."""
+    model.train()
+    for images, labels in loader:
+        outputs, _ = model(images)
+    return 0.0
+
+
+def test_the_course_versions_pass_their_own_checks():
+    for name, (check, reference) in tfg.STAND_INS.items():
+        check(reference)
+
+
+def test_a_crash_in_the_students_function_is_one_sentence():
+    message = failure(tfg.check_train_epoch_function, unpacks_two_outputs)
+    assert message.startswith("train_epoch failed") and "ValueError" in message
+
+
+def test_a_failed_function_is_replaced_for_the_cells_after_its_test(monkeypatch):
+    notes = []
+    monkeypatch.setattr(tfg.grading, "used_stand_in", lambda part, reason: notes.append((part, reason)))
+    namespace = {"train_epoch": unpacks_two_outputs, "evaluate": evaluate}
+    with pytest.raises(AssertionError, match="ValueError"):
+        tfg.check_or_stand_in("train_epoch", namespace, "Task 3")
+    tfg.check_or_stand_in("evaluate", namespace, "Task 4")
+    assert namespace["train_epoch"] is tfg.reference_train_epoch
+    assert namespace["evaluate"] is evaluate
+    tfg.note_stand_ins(namespace, "train_epoch", "evaluate")
+    assert notes == [("the course's train_epoch", "your train_epoch failed its own test above")]
+
+
+def test_a_missing_function_names_its_task():
+    namespace = {}
+    assert "Task 6" in failure(tfg.check_or_stand_in, "penalties", namespace, "Task 6")
+    assert namespace["penalties"] is tfg.reference_penalties

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from checks import failure
 from course_lib import torch_grading as tg
 
 CNN_SPEC = [
@@ -65,9 +66,42 @@ class SequentialNet(nn.Module):
         return self.head(self.features(x))
 
 
-class PoolBeforeRelu(Net):
+class FunctionalNet(nn.Module):
+    """The idiom of PyTorch's MNIST example: functional pooling, ReLU after pooling (the
+    same function as before it), functional dropout, ``view`` to flatten."""
+
+    def __init__(self, dropout=None):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 32, 5), nn.Conv2d(32, 64, 5)
+        self.fc1, self.fc2 = nn.Linear(1024, 128), nn.Linear(128, 10)
+        self.p = dropout
+
     def forward(self, x):
-        x = F.relu(self.pool(self.conv1(x)))
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.max_pool2d(F.relu(self.conv2(x)), kernel_size=2, stride=2)
+        x = self.fc1(x.view(-1, 1024))
+        if self.p is not None:
+            x = F.dropout(x, self.p, training=self.training)
+        return self.fc2(F.relu(x))
+
+
+class AlwaysDropping(FunctionalNet):
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.dropout(F.relu(self.fc1(torch.flatten(x, 1))), self.p))
+
+
+class NoReluAfterConv1(Net):
+    def forward(self, x):
+        x = self.pool(self.conv1(x))
+        x = self.pool(F.relu(self.conv2(x)))
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
+class AveragePooling(Net):
+    def forward(self, x):
+        x = F.avg_pool2d(F.relu(self.conv1(x)), 2)
         x = self.pool(F.relu(self.conv2(x)))
         return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
 
@@ -92,8 +126,16 @@ def test_a_3x3_kernel_fails_on_the_layer_that_has_it():
     fails(tg.check_param_count, Net(kernel=3, flat=1600), 184_586, match="184,586 parameters")
 
 
-def test_relu_in_the_wrong_place_and_softmax_output_fail():
-    fails(tg.check_layers, PoolBeforeRelu(), CNN_SPEC, match="Layer 2 .*ReLU of the output of layer 1")
+def test_functional_pooling_and_dropout_and_relu_after_pooling_pass():
+    tg.check_layers(FunctionalNet(), CNN_SPEC)
+    tg.check_layers(FunctionalNet(dropout=0.3), DROPOUT_SPEC)
+    tg.check_dropout(FunctionalNet(dropout=0.3), 0.3)
+    assert "F.max_pool2d" in failure(tg.check_layers, FunctionalNet(dropout=0.3), CNN_SPEC)
+
+
+def test_a_missing_relu_other_pooling_and_softmax_output_fail():
+    fails(tg.check_layers, NoReluAfterConv1(), CNN_SPEC, match="Layer 3 .*output of layer 2")
+    fails(tg.check_layers, AveragePooling(), CNN_SPEC, match="yours uses 5")
     fails(tg.check_layers, Net(softmax=True), CNN_SPEC, match="raw logits")
 
 
@@ -124,9 +166,10 @@ def test_dropout_between_fc1_and_fc2_passes():
 
 
 def test_dropout_after_fc2_or_with_another_probability_fails():
-    fails(tg.check_dropout, Net(dropout=0.3, dropout_last=True), 0.3, match="ReLU of the first fully connected")
+    fails(tg.check_dropout, Net(dropout=0.3, dropout_last=True), 0.3, match="between fc1 and fc2")
     fails(tg.check_dropout, Net(dropout=0.5), 0.3, match="should be 0.3, but it is 0.5")
-    fails(tg.check_dropout, Net(), 0.3, match="exactly one nn.Dropout")
+    fails(tg.check_dropout, Net(), 0.3, match="exactly once")
+    fails(tg.check_dropout, AlwaysDropping(dropout=0.5), 0.5, match="training=self.training")
 
 
 def test_dropout_check_does_not_disturb_the_random_stream():
@@ -164,7 +207,7 @@ def test_state_dict_file(tmp_path):
     torch.save(model.state_dict(), tmp_path / "ok.pt")
     tg.check_state_dict_file(tmp_path / "ok.pt", model)
     torch.save(model, tmp_path / "whole.pt")
-    fails(tg.check_state_dict_file, tmp_path / "whole.pt", model, match="could not be read|state_dict")
+    assert "whole pickled model" in failure(tg.check_state_dict_file, tmp_path / "whole.pt", model)
     fails(tg.check_state_dict_file, tmp_path / "ok.pt", Net(dropout=0.3), match="trained model's weights")
     fails(tg.check_state_dict_file, tmp_path / "missing.pt", model, match="should exist")
 

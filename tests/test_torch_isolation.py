@@ -16,7 +16,8 @@ def loaded_after_import(modules: list[str]) -> set[str]:
     return set(result.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["course_lib.torch_data", "course_lib.torch_grading"])
+@pytest.mark.parametrize("module", ["course_lib.torch_data", "course_lib.torch_grading",
+                                    "course_lib.torch_function_grading"])
 def test_torch_helpers_never_load_tensorflow_or_keras(module):
     loaded = loaded_after_import([module])
     assert "torch" in loaded, f"{module} should be the module that brings in PyTorch."
