@@ -241,3 +241,38 @@ def check_receptive_field(model, answer, name: str, what: str = "the model") -> 
     expect(int(answer) in receptive_field(model),
            f"{name} is {int(answer)}, but the receptive field computed from the layers of {what} "
            f"differs (each convolution or pooling layer adds (window - 1) x the product of the strides before it).")
+
+
+def recipe_problem(namespace: Mapping, batch_name: str, optimizer_name: str,
+                   batch_range: tuple[int, int] = (32, 128)) -> str | None:
+    """What is wrong with a student's training recipe (a batch size ``batch_name`` and a
+    function ``optimizer_name()`` returning a new Keras optimizer), in one sentence, or
+    None when it is usable. Used by the recipe test and, to grade later parts with the
+    course's recipe instead, by the tests after it."""
+    import keras
+
+    low, high = batch_range
+    batch = namespace.get(batch_name)
+    if not (isinstance(batch, (int, np.integer)) and not isinstance(batch, bool) and low <= batch <= high):
+        return f"{batch_name} should be a whole number from {low} to {high}, but it is {batch!r}."
+    make = namespace.get(optimizer_name)
+    if not callable(make):
+        return f"{optimizer_name} should be a function that returns a Keras optimizer."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first, second = make(), make()
+    except Exception as error:  # noqa: BLE001 - any failure of student code is reported
+        return f"{optimizer_name}() failed with {type(error).__name__} when the grader called it."
+    if not isinstance(first, keras.optimizers.Optimizer):
+        return f"{optimizer_name}() should return a keras.optimizers optimizer, but it returned {type(first).__name__}."
+    if first is second:
+        return f"{optimizer_name}() should create a new optimizer on every call, but it returns the same one."
+    return None
+
+
+def check_recipe(namespace: Mapping, batch_name: str, optimizer_name: str,
+                 batch_range: tuple[int, int] = (32, 128)) -> None:
+    """The student's training recipe is usable (see :func:`recipe_problem`)."""
+    problem = recipe_problem(namespace, batch_name, optimizer_name, batch_range)
+    expect(problem is None, problem or "")

@@ -105,3 +105,16 @@ def test_leaf_layers_expand_nested_blocks_in_order():
     assert [type(layer).__name__ for layer in keras_layers.leaf_layers(model)] == \
         ["RandomRotation", "Conv2D", "BatchNormalization", "SpatialDropout2D", "GlobalAveragePooling2D", "Dense"]
     assert keras_layers.is_kind(keras_layers.leaf_layers(model)[3], "Dropout")
+
+
+def test_fit_logged_settles_batchnorm_faster_only_while_grading(digits, monkeypatch):
+    """A run of a few steps leaves momentum-0.99 statistics near their start; grading caps it."""
+    x, y = digits
+    norm = layers.BatchNormalization()
+    model = tiny(extra=[keras.Sequential([norm])])
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    keras_training.fit_logged(model, keras.optimizers.Adam(1e-3), x, y, (x, y), epochs=1, batch_size=32)
+    assert norm.momentum == pytest.approx(0.99)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    keras_training.fit_logged(model, keras.optimizers.Adam(1e-3), x, y, (x, y), epochs=1, batch_size=32)
+    assert norm.momentum == pytest.approx(keras_training.GRADING_BATCHNORM_MOMENTUM)
