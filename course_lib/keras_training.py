@@ -96,7 +96,7 @@ def fit_logged(model, optimizer, x_train, y_train, test_data, epochs: int,
     silently apart from one :class:`EpochLog` line per epoch, and return the log.
 
     While grading (``budget.grading_mode()``) BatchNormalization layers train with a
-    momentum of at most 0.9: the grading run has only about 100 steps, after which running
+    momentum of at most 0.9: the grading run has only 100-400 steps, after which running
     statistics with Keras' default momentum 0.99 are still far from the data's (a correct
     model would then score near chance). The student's own run is unchanged.
     """

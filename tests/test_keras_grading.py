@@ -308,3 +308,28 @@ def test_receptive_field_from_the_layers(layers, expected):
         f"RF is {expected + 2}, but the receptive field computed from the layers of the model differs")
     assert failure(keras_grading.check_receptive_field, model, "5", "RF") == \
         "RF should be a whole number of pixels, but it is '5'."
+
+
+# --- the student's training recipe -------------------------------------------------------
+
+@pytest.mark.parametrize("namespace, expected", [
+    ({"B": 64, "make": lambda: keras.optimizers.SGD(0.01, momentum=0.9)}, None),
+    ({"B": 512, "make": lambda: keras.optimizers.Adam()}, "B should be a whole number from 32 to 128, but it is 512."),
+    ({"B": 64.0, "make": lambda: keras.optimizers.Adam()}, "B should be a whole number from 32 to 128, but it is 64.0."),
+    ({"make": lambda: keras.optimizers.Adam()}, "B should be a whole number from 32 to 128, but it is None."),
+    ({"B": 64, "make": "adam"}, "make should be a function that returns a Keras optimizer."),
+    ({"B": 64, "make": lambda: "adam"}, "make() should return a keras.optimizers optimizer, but it returned str."),
+    ({"B": 64, "make": lambda: 1 / 0}, "make() failed with ZeroDivisionError when the grader called it."),
+], ids=["usable", "batch-too-large", "batch-float", "batch-missing", "not-callable", "a-name", "raises"])
+def test_recipe_problem_names_what_is_wrong(namespace, expected):
+    assert keras_grading.recipe_problem(namespace, "B", "make") == expected
+    if expected is None:
+        keras_grading.check_recipe(namespace, "B", "make")
+    else:
+        assert failure(keras_grading.check_recipe, namespace, "B", "make") == expected
+
+
+def test_recipe_problem_wants_a_new_optimizer_per_call():
+    shared = keras.optimizers.Adam()
+    assert keras_grading.recipe_problem({"B": 32, "make": lambda: shared}, "B", "make") == \
+        "make() should create a new optimizer on every call, but it returns the same one."
