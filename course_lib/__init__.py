@@ -12,6 +12,7 @@ What notebooks import while a student works (never grading or instructor code):
 - ``budget``: smaller training runs while nbgrader grades (``NBGRADER_EXECUTION``).
 - ``curves``: seeded synthetic loss curves of six training problems (NumPy only).
 - ``keras_training``: batched inference, a per-epoch test log and ``fit_logged`` (Keras).
+- ``keras_layers``: a Keras model's layers through nested blocks, its augmentation layers.
 
 What hidden tests call: checks that measure the student's code themselves and fail with
 one plain sentence:

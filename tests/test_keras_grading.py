@@ -231,3 +231,105 @@ def test_predict_labels_is_silent_in_a_fresh_process_with_tensorflow_logging_on(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert done.stderr.split("--- checks start ---\n", 1)[1] == ""
+
+
+# --- any correct idiom: nested blocks, layer subclasses, the PyTorch-style GAP ------------
+
+def block(filters, dropout):
+    """A Conv-BN-ReLU-Dropout block as its own keras.Sequential (a common student idiom)."""
+    return keras.Sequential([keras.layers.Conv2D(filters, 3, use_bias=False),
+                             keras.layers.BatchNormalization(), keras.layers.ReLU(), dropout])
+
+
+class ConvBlock(keras.layers.Layer):
+    """A custom block layer holding its sublayers as attributes."""
+
+    def __init__(self, filters, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(filters, 3)
+        self.norm = keras.layers.BatchNormalization()
+
+    def call(self, inputs, training=None):
+        return self.norm(self.conv(inputs), training=training)
+
+
+def test_check_layers_sees_through_nested_sequential_blocks():
+    nested = keras.Sequential([keras.Input((28, 28, 1)),
+                               keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu", name="conv1"),
+                                                 keras.layers.MaxPooling2D(2)]),
+                               keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    assert passes(keras_grading.check_layers, nested, SPEC)
+
+
+def test_check_layers_accepts_a_subclass_of_the_wanted_type():
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                              keras.layers.SpatialDropout2D(0.1), keras.layers.Flatten()])
+    assert passes(keras_grading.check_layers, model, [{"type": "Conv2D"}, {"type": "Dropout"}, {"type": "Flatten"}])
+    assert "should have type 'Dense', but it has 'SpatialDropout2D'" in \
+        failure(keras_grading.check_layers, model, [{"type": "Conv2D"}, {"type": "Dense"}, {"type": "Flatten"}])
+
+
+@pytest.mark.parametrize("build", [
+    lambda: keras.Sequential([keras.Input((28, 28, 1)), block(4, keras.layers.Dropout(0.1)),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]),
+    lambda: keras.Sequential([keras.Input((28, 28, 1)), block(4, keras.layers.SpatialDropout2D(0.1)),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]),
+    lambda: keras.Sequential([keras.Input((28, 28, 1)), ConvBlock(4), keras.layers.GaussianDropout(0.1),
+                              keras.layers.AveragePooling2D(26), keras.layers.Flatten(), keras.layers.Dense(10)]),
+], ids=["nested-sequential", "spatial-dropout", "custom-block-pytorch-style-gap"])
+def test_check_has_layers_accepts_every_idiom(build):
+    assert passes(keras_grading.check_has_layers, build(),
+                  ["Conv2D", "BatchNormalization", "Dropout", "GlobalAveragePooling2D"])
+
+
+def test_check_has_layers_rejects_a_partial_average_pooling_and_names_the_alternatives():
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                              keras.layers.AveragePooling2D(2), keras.layers.Flatten(), keras.layers.Dense(10)])
+    assert failure(keras_grading.check_has_layers, model, ["GlobalAveragePooling2D"], what="Your model") == (
+        "Your model should contain a GlobalAveragePooling2D layer (or an AveragePooling2D over the whole "
+        "feature map), but its layers are: Conv2D, AveragePooling2D, Flatten, Dense.")
+    assert "should contain a Dropout layer (SpatialDropout2D" in \
+        failure(keras_grading.check_has_layers, model, ["Dropout"])
+
+
+@pytest.mark.parametrize("layers, expected", [
+    ([keras.layers.Conv2D(2, 3), keras.layers.Conv2D(2, 3)], 5),
+    ([keras.layers.Conv2D(2, 3), keras.layers.MaxPooling2D(2), keras.layers.Conv2D(2, 3)], 8),
+    ([keras.layers.Conv2D(2, 5, strides=2), keras.layers.Conv2D(2, 3, dilation_rate=2)], 13),
+    ([keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.MaxPooling2D(2)]), keras.layers.Conv2D(2, 1),
+      keras.layers.Conv2D(2, 3, padding="same"), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)], 8),
+    ([keras.layers.Conv2D(2, 3), keras.layers.AveragePooling2D(26), keras.layers.Conv2D(10, 1)], 3),
+], ids=["two-convs", "pool-doubles-the-step", "stride-and-dilation", "nested-and-gap", "pytorch-style-gap"])
+def test_receptive_field_from_the_layers(layers, expected):
+    model = keras.Sequential([keras.Input((28, 28, 1)), *layers])
+    assert keras_grading.receptive_field(model) == (expected, expected)
+    keras_grading.check_receptive_field(model, expected, "RF")
+    assert failure(keras_grading.check_receptive_field, model, expected + 2, "RF").startswith(
+        f"RF is {expected + 2}, but the receptive field computed from the layers of the model differs")
+    assert failure(keras_grading.check_receptive_field, model, "5", "RF") == \
+        "RF should be a whole number of pixels, but it is '5'."
+
+
+# --- the student's training recipe -------------------------------------------------------
+
+@pytest.mark.parametrize("namespace, expected", [
+    ({"B": 64, "make": lambda: keras.optimizers.SGD(0.01, momentum=0.9)}, None),
+    ({"B": 512, "make": lambda: keras.optimizers.Adam()}, "B should be a whole number from 32 to 128, but it is 512."),
+    ({"B": 64.0, "make": lambda: keras.optimizers.Adam()}, "B should be a whole number from 32 to 128, but it is 64.0."),
+    ({"make": lambda: keras.optimizers.Adam()}, "B should be a whole number from 32 to 128, but it is None."),
+    ({"B": 64, "make": "adam"}, "make should be a function that returns a Keras optimizer."),
+    ({"B": 64, "make": lambda: "adam"}, "make() should return a keras.optimizers optimizer, but it returned str."),
+    ({"B": 64, "make": lambda: 1 / 0}, "make() failed with ZeroDivisionError when the grader called it."),
+], ids=["usable", "batch-too-large", "batch-float", "batch-missing", "not-callable", "a-name", "raises"])
+def test_recipe_problem_names_what_is_wrong(namespace, expected):
+    assert keras_grading.recipe_problem(namespace, "B", "make") == expected
+    if expected is None:
+        keras_grading.check_recipe(namespace, "B", "make")
+    else:
+        assert failure(keras_grading.check_recipe, namespace, "B", "make") == expected
+
+
+def test_recipe_problem_wants_a_new_optimizer_per_call():
+    shared = keras.optimizers.Adam()
+    assert keras_grading.recipe_problem({"B": 32, "make": lambda: shared}, "B", "make") == \
+        "make() should create a new optimizer on every call, but it returns the same one."

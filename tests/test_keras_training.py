@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from course_lib import keras_grading, keras_training, plots, seeding
+from course_lib import keras_grading, keras_layers, keras_training, plots, seeding
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,38 @@ def test_epoch_log_plot_has_labelled_panels():
     fig = plots.epoch_log(history, title="t")
     assert [ax.get_title() for ax in fig.axes] == ["Loss", "Accuracy", "Learning rate"]
     assert all(ax.get_xlabel() == "Epoch" and ax.get_legend() for ax in fig.axes)
+
+
+def test_augmentation_in_a_nested_sequential_is_checked_by_behaviour(digits):
+    """The Keras docs' idiom: the augmentation layers in a keras.Sequential of their own."""
+    x, _ = digits
+    augmentation = keras.Sequential([layers.RandomRotation(0.1), layers.RandomTranslation(0.2, 0.2)])
+    model = tiny([augmentation], extra=[keras.Sequential([layers.BatchNormalization(), layers.ReLU()])])
+    keras_grading.check_training_only_augmentation(model, x[:8])
+    assert [type(layer).__name__ for layer in keras_layers.augmentation_layers(model)] == \
+        ["RandomRotation", "RandomTranslation"]
+    assert not np.allclose(keras_layers.augment(model, x[:8]), x[:8])
+    with pytest.raises(AssertionError, match="should change the training images"):
+        keras_grading.check_training_only_augmentation(
+            tiny([keras.Sequential([layers.RandomTranslation(0.0, 0.0)])]), x[:8])
+
+
+def test_leaf_layers_expand_nested_blocks_in_order():
+    model = tiny([keras.Sequential([layers.RandomRotation(0.1)])],
+                 extra=[keras.Sequential([layers.BatchNormalization(), layers.SpatialDropout2D(0.1)])])
+    assert [type(layer).__name__ for layer in keras_layers.leaf_layers(model)] == \
+        ["RandomRotation", "Conv2D", "BatchNormalization", "SpatialDropout2D", "GlobalAveragePooling2D", "Dense"]
+    assert keras_layers.is_kind(keras_layers.leaf_layers(model)[3], "Dropout")
+
+
+def test_fit_logged_settles_batchnorm_faster_only_while_grading(digits, monkeypatch):
+    """A run of a few steps leaves momentum-0.99 statistics near their start; grading caps it."""
+    x, y = digits
+    norm = layers.BatchNormalization()
+    model = tiny(extra=[keras.Sequential([norm])])
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    keras_training.fit_logged(model, keras.optimizers.Adam(1e-3), x, y, (x, y), epochs=1, batch_size=32)
+    assert norm.momentum == pytest.approx(0.99)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    keras_training.fit_logged(model, keras.optimizers.Adam(1e-3), x, y, (x, y), epochs=1, batch_size=32)
+    assert norm.momentum == pytest.approx(keras_training.GRADING_BATCHNORM_MOMENTUM)
