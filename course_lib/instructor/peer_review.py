@@ -53,6 +53,7 @@ body { font-size: 10.5pt; }
 .highlight pre > span[id^="codeline-"] { display: block; padding-left: 3em; text-indent: -3em; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jp-Cell { break-inside: auto; padding: 2px 0; }
+h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
 .jp-OutputArea-output { break-inside: avoid; }
 /* Written answers stand out. */
 .celltag_written-answer {
