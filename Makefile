@@ -38,6 +38,7 @@ env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	scripts/install_chromium.sh
+	scripts/install_poppler.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[torch,test]"
 	$(COURSE) kernel
