@@ -155,6 +155,7 @@ def test_peer_review_pdfs_hold_the_written_answers(run):
     key = (run.pdfs[0].parent / "key.csv").read_text()
     for pdf, student in zip(run.pdfs, ("reference", "blank", "wrong")):
         assert pdf.read_bytes().startswith(b"%PDF")
+        assert pdf.stat().st_size <= 5_000_000, f"{pdf.name} is larger than 5 MB"
         assert student not in pdf.name, "Peer-review PDFs should be anonymous."
         assert f"{pdf.stem},{student}" in key
         text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
