@@ -202,16 +202,16 @@ def page_text(path) -> str:
 def test_feedback_names_tests_and_shows_only_verdicts(mini_course):
     text = page_text(mini_course.feedback("mini", "alice"))
     summary = text[:text.index("Mini lab")]
-    for title in ("Squares of small numbers: passed, 2.0 / 2.0 points",
-                  "Cubes: failed, 0.0 / 1.0 points",
-                  "Nothing leaks: failed, 0.0 / 1.0 points",
-                  "Written answer Why square: not graded yet (2.0 points)"):
+    for title in ("Squares of small numbers: passed, 2 / 2 points",
+                  "Cubes: failed, 0 / 1 point",
+                  "Nothing leaks: failed, 0 / 1 point",
+                  "Written answer Why square: not graded yet (2 points)"):
         assert title in summary, title
-    assert "Test passed: Squares of small numbers 2.0 / 2.0 points" in text
+    assert "Test passed: Squares of small numbers 2 / 2 points" in text
     assert "Graded with the course's square because square failed its test above." in text
     cube = re.search(r"ValueError: cube is not written yet !+…", text)
     assert cube and len(cube.group()) <= 200
-    assert "Your answer Not graded yet (2.0 points)" in text and "Score: 0.0 / 2.0" not in text
+    assert "Your answer Not graded yet (2 points)" in text and "Score: 0.0 / 2.0" not in text
     assert "test-output-print" not in text and "square(2) == 4" not in text
     assert "Under review" not in text
 
