@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellTimeoutError
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput
 
 from .course import KERNEL_NAME, notebook_path
@@ -93,11 +93,11 @@ def run_as_student(nb, timeout: int = 900, kernel_name: str = KERNEL_NAME):
     notebook writes go nowhere. Only for the instructor's own demo content: unsandboxed."""
     nb = copy.deepcopy(nb)
     with tempfile.TemporaryDirectory(prefix="course-demo-") as folder:
-        client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
-                                resources={"metadata": {"path": folder}})
+        client = NotebookClient(nb, timeout=timeout, startup_timeout=300, kernel_name=kernel_name,
+                                allow_errors=True, resources={"metadata": {"path": folder}})
         try:
             client.execute(env={**os.environ, "NBGRADER_EXECUTION": "autograde",
                                 "MPLBACKEND": INLINE_BACKEND})
-        except (CellTimeoutError, DeadKernelError) as error:
+        except (CellTimeoutError, RuntimeError) as error:  # a hung cell; a kernel that died or never started
             raise StudentRunError(f"The demo notebook did not run to the end: {error}") from error
     return nb
