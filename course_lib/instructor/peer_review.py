@@ -82,10 +82,12 @@ class Question:
 
 
 def _question(markdown: str, number: int) -> Question:
-    lines = [line for line in markdown.strip().splitlines() if not line.lstrip().startswith("#")]
-    text = " ".join(" ".join(lines).split())
+    lines = markdown.strip().splitlines()
+    headings = [line.lstrip("#").strip() for line in lines if line.lstrip().startswith("#")]
+    text = " ".join(" ".join(line for line in lines if not line.lstrip().startswith("#")).split())
     bold = re.match(r"\*\*(.+?)\*\*", text)
-    label = bold.group(1).strip().rstrip(".:") if bold else f"Question {number}"
+    label = (bold.group(1).strip().rstrip(".:") if bold else headings[-1] if headings
+             else f"Question {number}")
     return Question(label, text)
 
 
