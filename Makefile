@@ -37,7 +37,7 @@ lab: env
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
-	scripts/install_system_packages.sh chromium:chromium bwrap:bubblewrap pg_ctlcluster:postgresql
+	scripts/install_system_packages.sh chromium:chromium bwrap:bubblewrap pg_ctlcluster:postgresql pdftoppm:poppler-utils
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[torch,test]"
 	$(COURSE) kernel

@@ -9,12 +9,12 @@ import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-                                    DeduplicateIds, Execute, GetGrades, IgnorePattern,
+                                    DeduplicateIds, Execute, IgnorePattern,
                                     LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
+from course_lib.instructor import feedback
 from course_lib.instructor.course import COURSE_ID, FOLDERS, KERNEL_NAME
-from course_lib.instructor.feedback import HideHiddenTests
 from course_lib.instructor.integrity import IntegrityScan, WithholdFlagged
 from course_lib.instructor.restore_cells import RestoreCellMetadata
 from course_lib.instructor.sandbox import in_sandbox
@@ -57,8 +57,15 @@ c.Execute.kernel_name = KERNEL_NAME
 # validate or autograde) are never copied into a release, a submission or feedback.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pt", "*.pth"]
 
-# Feedback shows pass/fail and each test's one-sentence message, never hidden-test code.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+# Feedback names each test and shows its pass/fail, points and one-sentence message, never
+# test code or test output; written answers nobody has graded say so (course_lib.instructor.feedback).
+c.GenerateFeedback.preprocessors = [feedback.GetGradesAndStatus, CSSHTMLHeaderPreprocessor,
+                                    feedback.HideHiddenTests, feedback.TestVerdicts]
+# Rendered by the course's template, which extends nbgrader's feedback template. Set for
+# GenerateFeedback's exporter only: the formgrader's pages keep nbgrader's own templates.
+c.GenerateFeedback.HTMLExporter.template_name = "feedback"
+c.GenerateFeedback.HTMLExporter.template_file = feedback.TEMPLATE_FILE
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = feedback.template_basedirs()
 
 # Autograde, step 1 (sanitize, before any student code runs): nbgrader's steps, plus the
 # course's: grading metadata restored from the gradebook, deleted test cells added back,

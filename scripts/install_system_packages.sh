@@ -4,6 +4,7 @@
 #   chromium:chromium     headless Chromium for the peer-review PDFs and browser tests
 #   bwrap:bubblewrap      the grading sandbox (course_lib.instructor.sandbox)
 #   pg_ctlcluster:postgresql  PostgreSQL gradebooks (tests start a throwaway server)
+#   pdftoppm:poppler-utils    PDF page screenshots the tests save (test-artifacts/)
 # Uses Debian's packages only; never downloads builds of its own.
 set -euo pipefail
 missing=()

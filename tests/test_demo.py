@@ -72,3 +72,24 @@ def test_wrong_submission_load_missing_key(tmp_path):
     path.write_text(json.dumps({"description": "d", "replace": []}))
     with pytest.raises(KeyError, match="loses"):
         demo.WrongSubmission.load(path)
+
+
+def test_run_as_student_runs_every_cell_in_grading_mode_in_a_scratch_folder(tmp_path, monkeypatch):
+    """Run All in the course kernel: outputs, figures and errors kept, like a student's run."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # an instructor's shell setting must not hide plots
+    nb = new_notebook(cells=[
+        new_code_cell("import os\nprint(os.environ.get('NBGRADER_EXECUTION'))\nopen('left.txt', 'w').write('x')"),
+        new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.title('a line')\nplt.show()"),
+        new_code_cell("raise NotImplementedError()"),
+        new_code_cell("print('after the error')"),
+    ])
+    ran = demo.run_as_student(nb, timeout=120)
+    printed, figure, error, after = ran.cells
+    assert printed.outputs[0].text == "autograde\n"
+    assert any("image/png" in o.get("data", {}) for o in figure.outputs)
+    assert error.outputs[0].ename == "NotImplementedError"
+    assert after.outputs[0].text == "after the error\n"
+    assert [c.execution_count for c in ran.cells] == [1, 2, 3, 4]
+    assert nb.cells[0].outputs == [], "the given notebook is not changed"
+    assert list(tmp_path.iterdir()) == [], "files the notebook writes go to a scratch folder"

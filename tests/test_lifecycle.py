@@ -140,7 +140,8 @@ def test_feedback_shows_results_but_no_hidden_test_code(run):
         assert "HIDDEN TESTS" not in page, student
         assert [line for line in hidden if line in page] == [], student
     wrong_page = html.unescape(re.sub(r"<[^>]+>", "", run.feedback["wrong"].read_text()))
-    assert "AssertionError" in wrong_page, "The wrong submission's feedback should say what failed."
+    assert wrong_page.count("Test failed:") >= len(run.wrong.loses), \
+        "The wrong submission's feedback should say which tests failed."
 
 
 def test_grades_csv_has_each_students_score(run):
@@ -163,6 +164,7 @@ def test_peer_review_pdfs_hold_the_written_answers(run):
     key = (run.pdfs[0].parent / "key.csv").read_text()
     for pdf, student in zip(run.pdfs, ("reference", "blank", "wrong")):
         assert pdf.read_bytes().startswith(b"%PDF")
+        assert pdf.stat().st_size <= 5_000_000, f"{pdf.name} is larger than 5 MB"
         assert student not in pdf.name, "Peer-review PDFs should be anonymous."
         assert f"{pdf.stem},{student}" in key
         text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)

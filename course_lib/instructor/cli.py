@@ -65,8 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     review = sub.add_parser(
         "peer-review", help="anonymous PDFs of every submission of one assignment",
         description="Print each submitted notebook (never the autograded copy) to an anonymous "
-                    "PDF in peer_review/ID/, with key.csv mapping codes to students.")
+                    "PDF in peer_review/ID/, with key.csv mapping codes to students (keep it to "
+                    "yourself). With --reviewers K, each student reviews K others: "
+                    "allocation.csv and one folder per reviewer to hand out.")
     review.add_argument("assignment", metavar="ID", help="the assignment id")
+    review.add_argument("--reviewers", type=int, default=0, metavar="K",
+                        help="give each submission to K other students: writes allocation.csv "
+                             "(reviewer, code) and reviewers/<student>/ with the PDFs to read "
+                             "and a review form for each (default: 0, PDFs only)")
+    review.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="the same seed gives the same allocation (default: 0)")
     _with_root(review)
     review.set_defaults(run=pipeline.peer_review_command)
 

@@ -8,22 +8,36 @@ For every assignment there are three demo students:
 - ``wrong``: the reference with the mistakes listed in ``demo/<id>/wrong_submission.json``
   (``replace``: pairs of text to find in the notebook and its replacement, each found
   exactly once). It must lose exactly the points of the test cells listed in ``loses``.
+
+``course demo`` runs each of them first as a student would before submitting
+(:func:`run_as_student`), so the demo's feedback and peer-review PDFs show outputs and plots.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput
 
-from .course import notebook_path
+from .course import KERNEL_NAME, notebook_path
 
 STUDENTS = ("reference", "blank", "wrong")
+#: JupyterLab's plot backend: figures become outputs, as in a student's own run (an
+#: instructor's shell may have set MPLBACKEND=Agg, which shows nothing).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+class StudentRunError(RuntimeError):
+    """A demo notebook could not be run to the end (its kernel died or a cell hung)."""
 
 
 @dataclass(frozen=True)
@@ -70,3 +84,20 @@ def demo_notebooks(course_root: Path, assignment: str) -> dict:
     reference = reference_notebook(source)
     mistakes = WrongSubmission.load(root / "demo" / assignment / "wrong_submission.json")
     return {"reference": reference, "blank": release, "wrong": wrong_notebook(reference, mistakes)}
+
+
+def run_as_student(nb, timeout: int = 900, kernel_name: str = KERNEL_NAME):
+    """``nb`` after Run All in the course kernel, as a student runs it before submitting:
+    outputs, plots and errors kept (a blank notebook fails as a student's would). In grading
+    mode (``NBGRADER_EXECUTION``) to keep the demo fast, in a temporary folder so files the
+    notebook writes go nowhere. Only for the instructor's own demo content: unsandboxed."""
+    nb = copy.deepcopy(nb)
+    with tempfile.TemporaryDirectory(prefix="course-demo-") as folder:
+        client = NotebookClient(nb, timeout=timeout, startup_timeout=300, kernel_name=kernel_name,
+                                allow_errors=True, resources={"metadata": {"path": folder}})
+        try:
+            client.execute(env={**os.environ, "NBGRADER_EXECUTION": "autograde",
+                                "MPLBACKEND": INLINE_BACKEND})
+        except (CellTimeoutError, RuntimeError) as error:  # a hung cell; a kernel that died or never started
+            raise StudentRunError(f"The demo notebook did not run to the end: {error}") from error
+    return nb

@@ -10,7 +10,8 @@ README); the lifecycle tests call them one by one.
 from __future__ import annotations
 
 import argparse
-import hashlib
+import csv
+import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -96,28 +97,47 @@ class Pipeline(Course):
             CsvExportPlugin(to=str(path)).export(gradebook)
         return path
 
-    def peer_review_pdfs(self, assignment: str, students: list[str]) -> list[Path]:
-        """One anonymous PDF per student from the submitted notebook, plus ``key.csv``
-        (anonymous code -> student) for the instructor only. A submission that is not a
-        readable notebook is skipped and reported (PipelineError) once the others are done."""
+    def peer_review_pdfs(self, assignment: str, students: list[str], reviewers: int = 0,
+                         seed: int = 0) -> list[Path]:
+        """One anonymous PDF per student from the submitted notebook, ``key.csv`` (anonymous
+        code -> student) for the instructor only and, with ``reviewers`` > 0, who reviews whom
+        (``allocation.csv``, one folder per reviewer). A submission that is not a readable
+        notebook is skipped and reported (PipelineError) once the others are done."""
         folder = self.root / "peer_review" / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        rows, pdfs, unreadable = ["code,student"], [], []
+        questions = peer_review.review_questions(
+            nbformat.read(self.notebook("release", assignment), as_version=4))
+        codes = self._review_codes(folder / "key.csv", students)
+        pdfs, unreadable, done = [], [], {}
         for student in students:
             try:
                 self._check_readable(self.notebook("submitted", assignment, student), student)
             except PipelineError as error:
                 unreadable.append(str(error))
                 continue
-            code = hashlib.sha256(f"{assignment}:{student}".encode()).hexdigest()[:8]
             pdfs.append(peer_review.notebook_to_pdf(
-                self.notebook("submitted", assignment, student), folder / f"{code}.pdf",
-                title=f"{assignment}: peer review copy {code}"))
-            rows.append(f"{code},{student}")
-        (folder / "key.csv").write_text("\n".join(rows) + "\n")
+                self.notebook("submitted", assignment, student), folder / f"{codes[student]}.pdf",
+                assignment=assignment, code=codes[student], questions=questions))
+            done[student] = codes[student]
+        (folder / "key.csv").write_text("code,student\n" + "".join(
+            f"{code},{student}\n" for student, code in done.items()))
+        if reviewers:
+            peer_review.write_reviewer_folders(folder, assignment, done, questions, reviewers, seed)
         if unreadable:
             raise PipelineError("No peer-review PDF for these submissions:\n" + "\n".join(unreadable))
         return pdfs
+
+    @staticmethod
+    def _review_codes(key: Path, students: list[str]) -> dict[str, str]:
+        """Anonymous codes: random (a code says nothing about the student), kept in the
+        instructor's key so a student's code stays the same when the PDFs are made again."""
+        codes = {}
+        if key.is_file():
+            codes = {row["student"]: row["code"] for row in csv.DictReader(key.open())}
+        for student in students:
+            while student not in codes or list(codes.values()).count(codes[student]) > 1:
+                codes[student] = secrets.token_hex(4)
+        return codes
 
     @staticmethod
     def _check_readable(path: Path, student: str) -> None:
@@ -155,15 +175,27 @@ def summarise(course: Pipeline, assignment: str, student: str, seconds: float) -
     return SummaryRow(student, assignment, score, sum(g.max_score for g in auto), seconds, *describe)
 
 
+#: In the demo, each student reviews this many others (fewer when fewer have submitted).
+DEMO_REVIEWERS = 2
+
+
 def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> list[SummaryRow]:
     """The whole instructor pipeline on the demo submissions of each assignment."""
     course = Pipeline(root)
-    rows, failures = [], []
+    rows, failures, run_seconds = [], [], {}
+    started = time.perf_counter()
     for assignment in assignments or course.assignments():
         print(f"== {assignment}: generate release", flush=True)
         course.generate(assignment)
         graded = []
         for student, nb in demo.demo_notebooks(course.root, assignment).items():
+            print(f"   {student} runs the notebook ...", flush=True)
+            start = time.perf_counter()
+            try:
+                nb = demo.run_as_student(nb)
+            except demo.StudentRunError as error:  # grade it as handed in, unexecuted
+                print(f"   {error}; submitting it without outputs", flush=True)
+            run_seconds[assignment, student] = time.perf_counter() - start
             course.submit(assignment, student, nb)
             print(f"   autograde {student} ...", flush=True)
             try:
@@ -175,9 +207,12 @@ def run_demo(root: str | Path = ".", assignments: list[str] | None = None) -> li
                 continue
             rows.append(summarise(course, assignment, student, seconds))
             graded.append(student)
-        course.peer_review_pdfs(assignment, graded)
+        course.peer_review_pdfs(assignment, graded, reviewers=max(0, min(DEMO_REVIEWERS, len(graded) - 1)))
     course.export_grades()
     print_summary(rows)
+    student_runs = sum(run_seconds.values())
+    print(f"\nDemo students ran their notebooks in {student_runs:.0f} s; the whole demo took "
+          f"{time.perf_counter() - started:.0f} s.")
     print(f"\nGrades: {course.root / 'grades.csv'}\nFeedback: {course.root / 'feedback'}"
           f"\nPeer-review PDFs: {course.root / 'peer_review'}")
     if failures:
@@ -205,8 +240,15 @@ def demo_command(args) -> int:
 
 
 def peer_review_command(args) -> int:
-    """``course peer-review``: PDFs of every submission of one assignment."""
+    """``course peer-review``: PDFs of every submission of one assignment and, with
+    ``--reviewers K``, who reviews whom."""
     course = Pipeline(args.root)
-    for pdf in course.peer_review_pdfs(args.assignment, course.submitted_students(args.assignment)):
+    students = course.submitted_students(args.assignment)
+    for pdf in course.peer_review_pdfs(args.assignment, students, args.reviewers, args.seed):
         print(pdf)
+    folder = course.root / "peer_review" / args.assignment
+    print(f"Key (instructor only): {folder / 'key.csv'}")
+    if args.reviewers:
+        print(f"Allocation: {folder / 'allocation.csv'}; hand each student their folder in "
+              f"{folder / 'reviewers'}")
     return 0
