@@ -179,6 +179,10 @@ MINI_CELLS = [
 def mini_course(tmp_path_factory):
     root = tmp_path_factory.mktemp("mini")
     shutil.copy(REPO / CONFIG_FILE, root / CONFIG_FILE)
+    # The student code below reads frames, which the integrity scan sends to review (tested
+    # in test_integrity.py); here the feedback's own defences are under test.
+    with open(root / CONFIG_FILE, "a") as config:
+        config.write("\nc.IntegrityScan.enabled = False\n")
     cells = [(new_code_cell if kind == "code" else new_markdown_cell)(text, metadata=meta)
              for kind, text, meta in MINI_CELLS]
     source = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -234,3 +238,4 @@ def test_feedback_of_a_submission_under_review_says_so(mini_course):
     assert text.index("Under review.") < text.index("Squares of small numbers")
     assert "autograded points are withheld" in text
     assert "reads frames" not in text and "student_code" not in text
+    assert "Squares of small numbers: withheld for review, 2 / 2 points" in text
