@@ -13,6 +13,8 @@ What notebooks import while a student works (never grading or instructor code):
 - ``curves``: seeded synthetic loss curves of six training problems (NumPy only).
 - ``keras_training``: batched inference, a per-epoch test log and ``fit_logged`` (Keras).
 - ``keras_layers``: a Keras model's layers through nested blocks, its augmentation layers.
+- ``kernel_output``: an IPython extension the course kernel loads: Python warnings and log
+  records shown on stdout, so nothing but the student's own code writes to stderr.
 
 What hidden tests call: checks that measure the student's code themselves and fail with
 one plain sentence:
@@ -21,6 +23,7 @@ one plain sentence:
 - ``keras_grading``: Keras models (layers, parameters, compile settings, accuracy).
 - ``keras_graph``: parallel branches meeting in a Concatenate (PA4's inception block).
 - ``scripted_epochs``: drives Keras callbacks with scripted epoch logs (PA4).
+- ``training_dynamics_grading``: PA4's checks and its stand-in ``train_model_with_config``.
 - ``torch_grading``: PyTorch models (forward-pass tracing, dropout, accuracy, weights).
 - ``torch_function_grading``: the student's PyTorch ``train_epoch``, ``evaluate`` and
   penalties, on tiny models with known answers.

@@ -8,7 +8,8 @@
 - ``grader``: a whole class at once (``course autograde``): nbgrader's autograde split where
   execution happens, the sandbox run on Dask workers, grades written by the coordinator only.
 - ``demo``: the bundled demo students, derived from the current source.
-- ``feedback``: the nbconvert preprocessor that keeps hidden tests out of feedback.
+- ``feedback``: the feedback page's preprocessors and template: named tests, verdicts and
+  one-sentence messages, never test code or test output.
 - ``restore_cells``, ``integrity``: autograde steps before student code runs: grading
   metadata restored from the gradebook; the static scan of student cells (and the step
   that withholds the points of a submission it sends to review).
