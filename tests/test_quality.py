@@ -115,7 +115,13 @@ def test_a_bad_mutants_file_is_a_clear_error(tmp_path, capsys):
 
 # --- every assignment's mutants and variants -------------------------------------------
 
-WITH_MUTANTS = [a for a in Course(REPO).assignments() if (REPO / "demo" / a / quality.MUTANTS_FILE).is_file()]
+ASSIGNMENTS = Course(REPO).assignments()
+
+
+def test_every_assignment_has_mutants_and_correct_variants():
+    for assignment in ASSIGNMENTS:
+        for name in (quality.MUTANTS_FILE, quality.VARIANTS_FILE):
+            assert (REPO / "demo" / assignment / name).is_file(), f"demo/{assignment}/{name} is missing"
 
 
 def autograded_cells(source_nb) -> set[str]:
@@ -123,7 +129,7 @@ def autograded_cells(source_nb) -> set[str]:
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
 
 
-@pytest.mark.parametrize("assignment", WITH_MUTANTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_mutants_cover_the_assignment_and_apply(assignment):
     """At least 8 mutants, 2 of them one-mistake cases; each edit applies to the reference
     and names real autograded cells; each variant applies too."""
