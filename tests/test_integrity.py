@@ -30,6 +30,9 @@ REVIEW_CASES = {
     "the grader's environment": "import os\nGRADING = os.environ.get('NBGRADER_EXECUTION')",
     "the import system": "import importlib\nimportlib.reload(np)",
     "a replaced dunder": "AssertionError.__init__ = lambda self, *a: None",
+    "the grader's reference solution": "from course_lib.torch_function_grading import reference_train_epoch\n"
+                                       "train_epoch = reference_train_epoch",
+    "the grader's checks": "from course_lib import grading",
 }
 NOTE_CASES = {
     "a subprocess": "import subprocess\nsubprocess.run(['ls'])",
@@ -47,6 +50,7 @@ ORDINARY = [
     "    def forward(self, x):\n        return x\n    def __len__(self):\n        return 1",
     "print(type(model).__name__, model.__class__.__name__)",
     "with open('results.json', 'w') as f:\n    f.write('{}')",
+    "from course_lib import data, plots, budget, seeding, torch_data",
     "import os\nos.makedirs('figures', exist_ok=True)",
     "x = 5 %\n",  # does not parse: left to fail when it runs
 ]

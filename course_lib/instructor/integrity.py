@@ -62,6 +62,10 @@ REVIEW_IMPORTS = {
     "bdb": "changes how the kernel runs code",
     "sys.monitoring": "hooks into how code runs",
 }
+#: The grader's checks and reference solutions (e.g. the course's own train_epoch): a student
+#: cell has no reason to import them, and handing one in as one's own work is not the task.
+GRADING_MODULES = {"grading", "keras_grading", "keras_graph", "scripted_epochs", "torch_grading",
+                   "torch_function_grading", "training_dynamics_grading"}
 NOTE_IMPORTS = {
     "subprocess": "starts other programs",
     "socket": "opens network sockets",
@@ -179,6 +183,11 @@ class _Scanner(ast.NodeVisitor):
 
     # --- imports ----------------------------------------------------------------------
     def _imported(self, node, module: str) -> None:
+        parts = module.split(".")
+        if parts[0] == "course_lib" and (len(parts) > 1 and parts[1] in GRADING_MODULES
+                                         or parts[1:2] == ["instructor"]):
+            self.flag(node, REVIEW, "imports the grader's checks or reference solutions")
+            return
         for table, tier in ((REVIEW_IMPORTS, REVIEW), (NOTE_IMPORTS, NOTE)):
             for name, reason in table.items():
                 if module == name or module.startswith(name + "."):
