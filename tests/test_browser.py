@@ -225,8 +225,8 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         fetched = page.locator("#fetched_assignments_list", has_text=ASSIGNMENT)
         fetched.wait_for()
         steps.shot("fetched")
-        fetched = student.root_dir / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        assert fetched.is_file(), "Fetch should place the notebook in the student's workspace."
+        workspace_nb = student.root_dir / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert workspace_nb.is_file(), "Fetch should place the notebook in the student's workspace."
 
         # 2. Open the notebook from the Assignment List; it starts the course kernel.
         fetched.locator(".assignment-notebooks-link").click()
@@ -240,7 +240,7 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         steps.shot("notebook-open")
 
         # 3. Type the answers into the answer cells, as a student would, and save.
-        cells = nbformat.read(fetched, as_version=4).cells
+        cells = nbformat.read(workspace_nb, as_version=4).cells
         for index, cell in enumerate(cells):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id not in answers:
@@ -258,7 +258,7 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         steps.shot("answers-typed")
         save(page)
         saved = {c.metadata["nbgrader"]["grade_id"]: c.source
-                 for c in nbformat.read(fetched, as_version=4).cells if c.metadata.get("nbgrader")}
+                 for c in nbformat.read(workspace_nb, as_version=4).cells if c.metadata.get("nbgrader")}
         for grade_id, (_, text) in answers.items():
             assert saved[grade_id] == text, f"Cell {grade_id} should hold exactly what was typed."
 
@@ -266,7 +266,7 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         menu(page, "Run", "Run All Cells")
         wait_all_cells_ran(page, timeout=LONG)
         save(page)
-        errors = [f"{out.ename}: {out.evalue}" for c in nbformat.read(fetched, as_version=4).cells
+        errors = [f"{out.ename}: {out.evalue}" for c in nbformat.read(workspace_nb, as_version=4).cells
                   for out in c.get("outputs", []) if out.output_type == "error"]
         assert not errors, f"No cell should raise with the reference answers: {errors}"
         setup_output = panel.locator(".jp-CodeCell").nth(0).locator(".jp-OutputArea-output")
