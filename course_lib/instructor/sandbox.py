@@ -623,7 +623,11 @@ def _run_async(coroutine):
     except RuntimeError:
         return asyncio.run(coroutine)
     from jupyter_core.utils import run_sync  # inside a running loop (e.g. a Jupyter server)
-    return run_sync(lambda: coroutine)()
+
+    async def awaited():  # run_sync takes a coroutine function, not a coroutine
+        return await coroutine
+
+    return run_sync(awaited)()
 
 
 # --- nbgrader's way in ---------------------------------------------------------------------
