@@ -368,7 +368,7 @@ def test_student_path_on_lab7(servers, browser, artifacts):
         relative = reports[0].relative_to(student.root_dir).as_posix()
         page.goto(f"{student.base_url}/files/{relative}?token={student.token}")
         total = sum(written.values()) + sum(m for _, m in auto.values())
-        expect(page.locator("body")).to_contain_text(f"{ASSIGNMENT} (Score: {total:.1f} / {total:.1f})")
+        expect(page.locator("body")).to_contain_text(f"{ASSIGNMENT} (Score: {total:g} / {total:g})")
         report = page.locator("body").text_content()
         shown = [line for line in hidden_test_lines() if line in report]
         assert not shown, f"Feedback must not show hidden-test code: {shown}"
