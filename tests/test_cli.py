@@ -11,7 +11,7 @@ import pytest
 
 from course_lib.instructor import cli
 
-SUBCOMMANDS = ["demo", "peer-review", "lab", "kernel"]
+SUBCOMMANDS = ["demo", "autograde", "quality", "peer-review", "lab", "kernel"]
 
 
 def help_text(capsys, *args) -> str:
