@@ -63,7 +63,7 @@ c.GenerateFeedback.preprocessors = [feedback.GetGradesAndStatus, CSSHTMLHeaderPr
                                     feedback.HideHiddenTests, feedback.TestVerdicts]
 # Rendered by the course's template, which extends nbgrader's feedback template. Set for
 # GenerateFeedback's exporter only: the formgrader's pages keep nbgrader's own templates.
-c.GenerateFeedback.HTMLExporter.template_name = "feedback"
+c.GenerateFeedback.HTMLExporter.template_name = feedback.TEMPLATE_NAME
 c.GenerateFeedback.HTMLExporter.template_file = feedback.TEMPLATE_FILE
 c.GenerateFeedback.HTMLExporter.extra_template_basedirs = feedback.template_basedirs()
 

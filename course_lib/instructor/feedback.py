@@ -3,7 +3,7 @@
 nbgrader's ``GenerateFeedback`` renders the autograded notebook, hidden tests, test output
 and all. ``nbgrader_config.py`` runs these preprocessors after nbgrader's ``GetGrades``
 (replaced by :class:`GetGradesAndStatus`) and renders with the course's template
-(``templates/feedback/course_feedback.html.j2``, extending nbgrader's feedback page):
+(``templates/course/course_feedback.html.j2``, extending nbgrader's feedback page):
 
 - :class:`HideHiddenTests` removes every hidden-test region and drops any output of any
   cell that quotes a hidden-test line (a student function called by a hidden test can
@@ -32,8 +32,10 @@ from ..grading import STAND_IN_MIME
 HIDDEN_NOTE = "# Hidden tests ran here; their code is not shown."
 #: What replaces an output or message that quoted hidden-test code.
 WITHHELD = "(This message is not shown: it quoted the grader's hidden test code.)"
-#: The course's feedback template lives here (``feedback/course_feedback.html.j2``).
+#: The course's nbconvert templates; ``course`` (whose base is nbgrader's ``feedback``) holds
+#: the feedback page.
 TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE_NAME = "course"
 TEMPLATE_FILE = "course_feedback.html.j2"
 TEST_TITLE = "# Test:"
 #: nbgrader scores a test cell 0 when it writes to stderr; say so when nothing else failed.
@@ -216,8 +218,8 @@ class TestVerdicts(Preprocessor):
 
 
 def template_basedirs() -> list[str]:
-    """Where the feedback exporter finds templates: the course's ``feedback`` folder first,
-    then nbgrader's (whose ``index.html.j2`` the course's template extends)."""
+    """Where the feedback exporter finds templates: the course's ``course`` template first,
+    then nbgrader's ``feedback`` (its base, whose ``index.html.j2`` the course's extends)."""
     import nbgrader
 
     nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
