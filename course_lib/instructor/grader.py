@@ -30,7 +30,6 @@ import logging
 import os
 import sys
 import time
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +41,10 @@ from nbconvert.writers import FilesWriter
 from nbgrader.api import MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.utils import rmtree, setenv, temp_attrs
-from sqlalchemy.exc import SAWarning
 from traitlets.utils.importstring import import_item
 
 from .. import data
-from . import sandbox
+from . import integrity, sandbox
 from .course import KERNEL_NAME, Course
 
 log = logging.getLogger(__name__)
@@ -277,9 +275,9 @@ class Outcome:
 
     def add_integrity(self, nb) -> None:
         """The integrity scan's findings recorded in an autograded notebook."""
-        integrity = nb.metadata.get("course", {}).get("integrity", {})
-        self.review += integrity.get("review", [])
-        self.notes += integrity.get("notes", [])
+        found = integrity.findings_of(nb)
+        self.review += found.get("review", [])
+        self.notes += found.get("notes", [])
 
 
 @dataclass
@@ -559,7 +557,6 @@ def print_summary(batch: Batch, out=sys.stdout) -> None:
 
 def autograde_command(args) -> int:
     """``course autograde``: exit status 1 when any submission could not be graded."""
-    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader 0.9.6's autoflush noise
     try:
         batch = grade_class(args.root, args.assignment, args.students, workers=args.workers,
                             scheduler=args.scheduler, db_url=args.db, force=args.force,
