@@ -81,7 +81,7 @@ class Pipeline(Course):
     def feedback(self, assignment: str, student: str) -> Path:
         self._check(self.api.generate_feedback(assignment, student, force=True),
                     f"generate_feedback {assignment} for {student}")
-        return self.root / "feedback" / student / assignment / f"{assignment}.html"
+        return self.notebook("feedback", assignment, student).with_suffix(".html")
 
     def grades(self, assignment: str, student: str) -> dict[str, CellGrade]:
         """Every graded cell of the submission, by its nbgrader cell id."""
