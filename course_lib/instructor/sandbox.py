@@ -548,7 +548,6 @@ class _Runner(Execute):
     async def async_run(self) -> str | None:
         """Execute every code cell; the verdict, or None when all ran."""
         self.reset_execution_trackers()
-        self._deadline = time.monotonic() + self.limits.notebook_timeout
         code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
         async with self.async_setup_kernel():
             msg_id = await ensure_async(self.kc.kernel_info())
