@@ -45,8 +45,11 @@ def attacks(root: Path, port: int) -> dict[str, tuple[int, list[str]]]:
         "gradebook": (3, f"""
 import os, sqlite3, sys
 found = []
+python = (sys.prefix, sys.base_prefix)  # read-only packages (nbgrader ships a test gradebook.db)
 for folder, subfolders, names in os.walk('/'):
-    if folder in ('/', '/opt/course', '/work', '/root') or folder.startswith(('/home', '/tmp', '/etc')):
+    if folder.startswith(python):
+        subfolders.clear()
+    elif folder in ('/', '/opt/course', '/work', '/root') or folder.startswith(('/home', '/tmp', '/etc')):
         found += [os.path.join(folder, n) for n in names if n in ('gradebook.db', 'lab0.ipynb')]
     elif folder != '/':
         subfolders.clear()  # the system's and Python's own folders hold no course files

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,11 @@ def run_as_student(nb, timeout: int = 900, kernel_name: str = KERNEL_NAME):
         client = NotebookClient(nb, timeout=timeout, startup_timeout=300, kernel_name=kernel_name,
                                 allow_errors=True, resources={"metadata": {"path": folder}})
         try:
+            # What the kernel process itself prints (TensorFlow's start-up lines) is not the
+            # notebook's output: keep it off the instructor's terminal.
             client.execute(env={**os.environ, "NBGRADER_EXECUTION": "autograde",
-                                "MPLBACKEND": INLINE_BACKEND})
+                                "MPLBACKEND": INLINE_BACKEND},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except (CellTimeoutError, RuntimeError) as error:  # a hung cell; a kernel that died or never started
             raise StudentRunError(f"The demo notebook did not run to the end: {error}") from error
     return nb

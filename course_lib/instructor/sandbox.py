@@ -274,6 +274,21 @@ class Sandbox:
             time.sleep(0.05)
         log.error("Processes of sandbox %s survived SIGKILL: %s", self.name, self.processes())
 
+    def interrupt_kernel(self) -> bool:
+        """Send SIGINT to the kernel's Python process, found through the sandbox's cgroup
+        (bwrap, its parent, would not pass a signal on). False when there is none to find."""
+        sent = False
+        for pid in self.processes():
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if Path(argv[0].decode(errors="replace")).name.startswith("python") \
+                        and b"ipykernel_launcher" in argv:
+                    os.kill(pid, signal.SIGINT)
+                    sent = True
+            except (OSError, IndexError):
+                pass
+        return sent
+
     def ran_out_of_memory(self) -> bool:
         memory = self.cgroups.get("memory")
         if memory is None:
@@ -384,8 +399,11 @@ class SandboxKernelManager(AsyncKernelManager):
             await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_interrupt_kernel(self) -> None:
-        """Interrupt by message on the control channel: a signal to bwrap would not reach the
-        kernel in its own session and PID namespace."""
+        """Interrupt with SIGINT to the kernel process itself (found through the cgroup; a
+        signal to bwrap would not reach the kernel in its own session and PID namespace);
+        without cgroups, by message on the control channel."""
+        if self.sandbox.interrupt_kernel():
+            return
         client = self.client()
         client.start_channels(shell=False, iopub=False, stdin=False, hb=False, control=True)
         try:
