@@ -10,6 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist-lite.npz"
+#: The offline mnist-lite file: the shared copy beside the repository, else the one
+#: COURSE_DATA names (a clone elsewhere, as the README says for offline machines).
+OFFLINE_MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else Path(os.environ.get("COURSE_DATA") or SHARED_MNIST)
 
 
 def pytest_configure(config):

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_MNIST
+from conftest import OFFLINE_MNIST
 from course_lib import data
 
-pytestmark = pytest.mark.skipif(not SHARED_MNIST.is_file(), reason="needs the offline MNIST file")
+pytestmark = pytest.mark.skipif(not OFFLINE_MNIST.is_file(), reason="needs the offline MNIST file")
 
 
 # --- where the file comes from ---------------------------------------------------------
@@ -36,13 +36,13 @@ def no_data(tmp_path, monkeypatch):
 
 def place(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.symlink_to(SHARED_MNIST)
+    target.symlink_to(OFFLINE_MNIST)
     return target
 
 
 def corrupt(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(SHARED_MNIST.read_bytes()[:1000])
+    target.write_bytes(OFFLINE_MNIST.read_bytes()[:1000])
     return target
 
 
@@ -94,7 +94,7 @@ def test_keras_cache_is_used_last_before_download(no_data):
 def test_download_goes_to_keras_cache(no_data, monkeypatch):
     def fake_download(url, target):
         assert url == data.KERAS_URL
-        shutil.copyfile(SHARED_MNIST, target)
+        shutil.copyfile(OFFLINE_MNIST, target)
 
     monkeypatch.setattr(data.urllib.request, "urlretrieve", fake_download)
     source = data.resolve_mnist()
@@ -161,18 +161,18 @@ def test_unknown_but_valid_npz_is_rejected(no_data, tmp_path):
 
 
 def test_sha256_of_matches_known_lite_file():
-    assert data.KNOWN_FILES[data.sha256_of(SHARED_MNIST)] == "lite"
+    assert data.KNOWN_FILES[data.sha256_of(OFFLINE_MNIST)] == "lite"
 
 
 # --- what load_mnist returns -----------------------------------------------------------
 
 def test_variant_is_lite():
-    assert data.mnist_variant(SHARED_MNIST) == "lite"
+    assert data.mnist_variant(OFFLINE_MNIST) == "lite"
     assert data.mnist_variant() == "lite"  # via COURSE_DATA from conftest
 
 
 def test_keras_layout_dtypes_and_shapes():
-    (x_train, y_train), (x_test, y_test) = data.load_mnist(SHARED_MNIST)
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(OFFLINE_MNIST)
     assert x_train.shape == (10_000, 28, 28) and x_test.shape == (10_000, 28, 28)
     assert y_train.shape == (10_000,) and y_test.shape == (10_000,)
     for array in (x_train, y_train, x_test, y_test):
@@ -182,11 +182,11 @@ def test_keras_layout_dtypes_and_shapes():
 
 
 def test_returned_arrays_are_writable_copies():
-    (x_train, y_train), _ = data.load_mnist(SHARED_MNIST)
+    (x_train, y_train), _ = data.load_mnist(OFFLINE_MNIST)
     original = int(x_train[0, 14, 14]), int(y_train[0])
     x_train[0, 14, 14] = 255 - original[0]
     y_train[0] = (original[1] + 1) % 10
-    (x_again, y_again), _ = data.load_mnist(SHARED_MNIST)
+    (x_again, y_again), _ = data.load_mnist(OFFLINE_MNIST)
     assert (int(x_again[0, 14, 14]), int(y_again[0])) == original
     assert not np.shares_memory(x_train, x_again)
 
