@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from course_lib.instructor import cli
+from course_lib.instructor.course import copy_course
+
+from conftest import REPO
 
 SUBCOMMANDS = ["demo", "autograde", "quality", "peer-review", "lab", "kernel"]
 
@@ -47,3 +50,15 @@ def test_the_console_script_is_installed():
     done = subprocess.run([str(script if script.is_file() else shutil.which("course")), "--help"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "peer-review" in done.stdout
+
+
+def test_the_tools_work_without_an_activated_environment(tmp_path):
+    """`.venv/bin/course ...` or `.venv/bin/python benchmarks/...` from a plain shell:
+    nbgrader's gradebook shells out to `alembic`, which only the environment's bin/ holds."""
+    root = copy_course(REPO, tmp_path / "course", ["training_diagnostics"]).root
+    code = ("from course_lib.instructor.pipeline import Pipeline; "
+            f"Pipeline({str(root)!r}).generate('training_diagnostics')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (root / "release" / "training_diagnostics" / "training_diagnostics.ipynb").is_file()

@@ -7,7 +7,9 @@ read these names from here instead of writing them out again.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
@@ -31,6 +33,16 @@ COURSE_FILES = (CONFIG_FILE,)
 ASSIGNMENT_FOLDERS = ("source", "demo")
 
 
+def tools_on_path() -> None:
+    """Put this Python environment's ``bin/`` first on PATH: nbgrader's gradebook shells out
+    to ``alembic``, which is found only there when the environment is not activated
+    (``.venv/bin/course ...``, ``.venv/bin/python benchmarks/...``)."""
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bindir:
+        os.environ["PATH"] = bindir + os.pathsep + path
+
+
 class Course:
     """An nbgrader course folder: its config, its assignments and where notebooks live."""
 
@@ -39,6 +51,7 @@ class Course:
         if not (self.root / CONFIG_FILE).is_file():
             raise FileNotFoundError(f"{self.root} holds no {CONFIG_FILE}; run from the course "
                                     f"folder or pass its path.")
+        tools_on_path()
         config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
         config.CourseDirectory.root = str(self.root)
         self.config = config

@@ -37,7 +37,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import CONFIG_FILE, COURSE_ID, KERNEL_NAME
+from .course import CONFIG_FILE, COURSE_ID, KERNEL_NAME, tools_on_path
 
 HOST = "127.0.0.1"
 
@@ -131,6 +131,7 @@ class LabServer:
 
     def environment(self) -> dict[str, str]:
         """The server's environment; its kernels and terminals inherit it."""
+        tools_on_path()
         env = dict(os.environ)
         env["JUPYTER_CONFIG_DIR"] = str(self.config_dir)
         env["JUPYTER_RUNTIME_DIR"] = str(self.state_dir / "runtime")
@@ -138,9 +139,6 @@ class LabServer:
         # Notebooks draw inline in the browser: drop a headless backend set for tests.
         env.pop("MPLBACKEND", None)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        # nbgrader shells out to alembic, which lives next to this Python.
-        bindir = str(Path(sys.executable).parent)
-        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
         return env
 
     def command(self) -> list[str]:
