@@ -29,7 +29,7 @@ import time
 import warnings
 from pathlib import Path
 
-from harness import REPO
+from harness import REPO, require_full_marks
 from sqlalchemy.exc import SAWarning
 
 from course_lib.instructor import demo
@@ -51,6 +51,14 @@ def make_class(folder: Path, sizes: dict[str, int]) -> Pipeline:
     return course
 
 
+def check_references(course: Pipeline, sizes: dict[str, int]) -> None:
+    """Every reference copy in the class earned full marks (else the timing is of failures)."""
+    for assignment in sizes:
+        for student in course.submitted_students(assignment):
+            if student.endswith("-reference"):
+                require_full_marks(course, assignment, student)
+
+
 def serial(sizes: dict[str, int]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         course = make_class(Path(tmp), sizes)
@@ -58,6 +66,7 @@ def serial(sizes: dict[str, int]) -> dict:
         for assignment in sizes:
             per_submission[assignment] = [course.autograde(assignment, s)
                                           for s in course.submitted_students(assignment)]
+        check_references(course, sizes)
         return {"wall": time.perf_counter() - start, "per_submission": per_submission}
 
 
@@ -75,6 +84,7 @@ def parallel(sizes: dict[str, int], workers: int) -> dict:
                     grader = ClassGrader(course.root, assignment)
                     outcomes[assignment] = grader.run(client, grader.students())
         wall = time.perf_counter() - start
+        check_references(course, sizes)
     failed = [o for batch in outcomes.values() for o in batch if o.failed]
     if failed:
         raise SystemExit(f"{len(failed)} submission(s) failed: " + "\n".join(o.reason for o in failed))

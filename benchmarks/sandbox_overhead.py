@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from harness import REPO, scratch_course
+from harness import REPO, require_full_marks, scratch_course
 
 from course_lib.instructor import demo
 from course_lib.instructor.course import Course
@@ -33,6 +33,7 @@ def autograde_seconds(assignment: str, repeats: int) -> dict[bool, list[float]]:
             for sandboxed in (True, False):
                 course.config.SandboxedExecute.sandboxed = sandboxed
                 times[sandboxed].append(course.autograde(assignment, "reference"))
+                require_full_marks(course, assignment, "reference")
     return times
 
 

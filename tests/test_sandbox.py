@@ -20,6 +20,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from conftest import OFFLINE_MNIST
 from course_lib.instructor import sandbox
 from course_lib.instructor.pipeline import Pipeline
 from tiny_course import ASSIGNMENT, FULL_MARKS, HIDDEN_LINE, make_course, reference, scores
@@ -329,6 +330,21 @@ def test_execute_returns_the_notebook_run_in_the_sandbox_with_its_files_and_data
     assert text_of(result.notebook.cells[0]) == (
         f"{sandbox.WORK} ['notes'] hello\nb'numbers' {sandbox.SANDBOX_UID}\n")
     assert nb.cells[0].outputs == [], "the caller's notebook is left as it was"
+
+
+def test_the_grader_hands_the_kernel_the_mnist_file_it_finds_itself(tmp_path, monkeypatch):
+    """An instructor whose MNIST sits in the Keras cache (no COURSE_DATA) still grades: the
+    kernel, which has no network to download it, gets the grader's file."""
+    if not OFFLINE_MNIST.is_file():
+        pytest.skip("no offline MNIST file on this machine")
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert sandbox.SandboxedExecute().data_file == ""
+    cached = tmp_path / "keras" / "datasets" / "mnist.npz"
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(OFFLINE_MNIST)
+    assert sandbox.SandboxedExecute().data_file == str(cached)
 
 
 def test_without_bubblewrap_grading_stops_with_what_to_install(tmp_path, monkeypatch):

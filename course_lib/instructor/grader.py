@@ -194,14 +194,8 @@ class ClassAutograde(Autograde):
 
     @property
     def data_file(self) -> str | None:
-        """The dataset as configured for the sandbox, else where course_lib finds it here."""
-        configured = getattr(self.execution, "data_file", None) or os.environ.get(data.ENV_VAR)
-        if configured:
-            return configured
-        try:
-            return str(data.resolve_mnist(download=False).path)
-        except data.MnistNotFoundError:
-            return None
+        """The dataset as the sandbox step has it (configured, else found on this machine)."""
+        return getattr(self.execution, "data_file", None) or None
 
     def score(self, student: str, executed: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
         """nbgrader's autograde after execution: grades into the gradebook, then each

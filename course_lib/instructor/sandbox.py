@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import course_lib
+from course_lib import data
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -678,11 +679,16 @@ class SandboxedExecute(Execute):
         "Threads for the kernel's maths libraries (OpenMP, OpenBLAS, MKL, TensorFlow, "
         "PyTorch); 0 means one per CPU core.")).tag(config=True)
     data_file = Unicode(help="The dataset file, bound read-only into the sandbox and named "
-                             "by COURSE_DATA there (default: $COURSE_DATA).").tag(config=True)
+                             "by COURSE_DATA there (default: where course_lib.data finds MNIST "
+                             "on the grader: $COURSE_DATA, else its caches).").tag(config=True)
 
     @default("data_file")
     def _data_file_default(self) -> str:
-        return os.environ.get("COURSE_DATA", "")
+        # The kernel has no network to download from: hand it the grader's file.
+        try:
+            return str(data.resolve_mnist(download=False).path)
+        except data.MnistNotFoundError:
+            return ""
 
     @property
     def limits(self) -> Limits:
