@@ -145,7 +145,7 @@ def test_mutants_cover_the_assignment_and_apply(assignment):
         assert variant.notebook(reference) != reference
 
 
-# --- the NumPy-only assignment, every mutant (the others are measured like benchmarks) ---
+# --- the NumPy-only assignment, every mutant; a sample of the others (full reports: README) ---
 
 @pytest.mark.lifecycle
 def test_training_diagnostics_grader_catches_each_mistake_once(tmp_path, capsys):
@@ -165,3 +165,26 @@ def test_training_diagnostics_grader_catches_each_mistake_once(tmp_path, capsys)
     assert (f"{assignment}: reference full marks in 2 of 2 seeds; blank 0 points; mutants caught "
             f"{len(mutants)} of {len(mutants)}, cascades 0; correct variants full marks "
             f"{len(variants)} of {len(variants)}; OK (") in out
+
+
+#: One mistake or correct variant per framework assignment, each a case the issue that
+#: asked for fair grading named (one broken line must cost one cell; an input_shape= model
+#: or another correct design earns every point). Their reference and blank release are
+#: graded by the lifecycle tests; every mutant is graded by `course quality` (README).
+SAMPLE = {
+    "lab7_cnn_mnist": "confusion_transposed",
+    "e1_e2_pytorch_cnn": "train_epoch_unpacks_a_pair",
+    "pa4_training_dynamics": "lab7_style",
+    "param_budget_cnn": "original-project-ported",
+}
+
+
+@pytest.mark.lifecycle
+@pytest.mark.parametrize("assignment", sorted(SAMPLE))
+def test_a_sample_of_each_framework_assignment(tmp_path, assignment):
+    root = copy_course(REPO, tmp_path / "course", [assignment]).root
+    report = quality.run_quality(root, assignment, only=[SAMPLE[assignment]], baseline=False)
+    assert len(report.outcomes) == 1
+    outcome = report.outcomes[0]
+    assert outcome.ok, f"{SAMPLE[assignment]}: {outcome.verdict}; lost {outcome.lost}"
+    assert report.summary().startswith(f"{assignment}: mutants caught"), "no reference or blank graded"

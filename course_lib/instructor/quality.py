@@ -197,6 +197,7 @@ class Report:
     assignment: str
     seeds: int
     only: list[str] | None = None
+    baseline: bool = True
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -221,8 +222,9 @@ class Report:
 
         mutants, references, variants = of("mutant"), of("reference"), of("variant")
         blank = "0 points" if all(o.ok for o in of("blank")) else "ABOVE 0"
-        return (f"{self.assignment}: reference full marks in {sum(o.ok for o in references)} of "
-                f"{len(references)} seeds; blank {blank}; "
+        baseline = (f"reference full marks in {sum(o.ok for o in references)} of {len(references)} "
+                    f"seeds; blank {blank}; " if self.baseline else "")
+        return (f"{self.assignment}: {baseline}"
                 f"mutants caught {sum(not o.missed for o in mutants)} of {len(mutants)}, "
                 f"cascades {sum(bool(o.cascade) for o in mutants)}; "
                 f"correct variants full marks {sum(o.ok for o in variants)} of {len(variants)}; "
@@ -239,6 +241,7 @@ class Report:
             return text.replace("|", "\\|")
 
         only = f" --only {' '.join(self.only)}" if self.only else ""
+        only += "" if self.baseline else " --no-baseline"
         lines = [f"# Grader quality: {self.assignment}", "",
                  f"`course quality {self.assignment} --seeds {self.seeds}{only}`, "
                  f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {self.seconds:.0f} s in all.", "",
@@ -277,15 +280,18 @@ AUTOGRADE: Autograde = serial_autograde
 
 
 def submissions(course: Pipeline, assignment: str, seeds: int,
-                mutants: list[Mutant], variants: list[Variant]) -> list[Submission]:
-    """Everything to grade: the reference per seed, the blank release, mutants, variants."""
+                mutants: list[Mutant], variants: list[Variant], baseline: bool = True) -> list[Submission]:
+    """Everything to grade: the reference per seed and the blank release (the baseline),
+    mutants, variants."""
     source = nbformat.read(course.notebook("source", assignment), as_version=4)
     reference = demo.reference_notebook(source)
-    blank = nbformat.read(course.notebook("release", assignment), as_version=4)
-    found = [Submission(f"reference-{i}", "reference",
-                        "reference (notebook's seed)" if seed is None else f"reference (seed {seed})",
-                        reference, seed) for i, seed in enumerate(reference_seeds(seeds))]
-    found.append(Submission("blank", "blank", "blank release", blank))
+    found = []
+    if baseline:
+        blank = nbformat.read(course.notebook("release", assignment), as_version=4)
+        found = [Submission(f"reference-{i}", "reference",
+                            "reference (notebook's seed)" if seed is None else f"reference (seed {seed})",
+                            reference, seed) for i, seed in enumerate(reference_seeds(seeds))]
+        found.append(Submission("blank", "blank", "blank release", blank))
     found += [Submission(f"mutant-{i:02d}", "mutant", m.name, m.notebook(reference),
                          loses=tuple(m.loses), one_mistake=m.one_mistake)
               for i, m in enumerate(mutants, 1)]
@@ -320,9 +326,11 @@ def evaluate(course: Pipeline, assignment: str, todo: list[Submission],
 
 
 def run_quality(root: str | Path, assignment: str, seeds: int = 1, only: list[str] | None = None,
-                scratch: str | Path | None = None, autograde: Autograde | None = None) -> Report:
+                scratch: str | Path | None = None, autograde: Autograde | None = None,
+                baseline: bool = True) -> Report:
     """The whole check of one assignment in a scratch copy of the course at ``root``;
-    ``only`` picks mutants and variants by name (default: all)."""
+    ``only`` picks mutants and variants by name (default: all); ``baseline=False`` skips
+    the reference and the blank release (for a sample when the lifecycle tests grade those)."""
     root = Path(root).resolve()
     if not (root / notebook_path("source", assignment)).is_file():
         raise FileNotFoundError(f"{root} has no assignment {assignment!r} in source/.")
@@ -338,9 +346,10 @@ def run_quality(root: str | Path, assignment: str, seeds: int = 1, only: list[st
     with tempfile.TemporaryDirectory(prefix=f"quality-{assignment}-") as temporary:
         course = Pipeline(copy_course(root, Path(scratch or temporary), [assignment]).root)
         course.generate(assignment)
-        report = Report(assignment, seeds, only)
+        report = Report(assignment, seeds, only, baseline)
         report.outcomes = evaluate(course, assignment,
-                                   submissions(course, assignment, seeds, mutants, variants), autograde)
+                                   submissions(course, assignment, seeds, mutants, variants, baseline),
+                                   autograde)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -364,13 +373,17 @@ def add_arguments(parser) -> None:
                              "COURSE_GRADING_SEED 1 .. N-1 (default: 1)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="grade only these mutants and variants (default: all of them)")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the reference and the blank release, e.g. for a sample of "
+                             "mutants when the lifecycle tests already grade those two")
     parser.add_argument("--scratch", metavar="DIR",
                         help="grade in this folder and keep it (default: a temporary folder)")
 
 
 def command(args) -> int:
     """``course quality``."""
-    report = run_quality(args.root, args.assignment, args.seeds, args.only, args.scratch)
+    report = run_quality(args.root, args.assignment, args.seeds, args.only, args.scratch,
+                         baseline=args.baseline)
     print(report.table())
     print(f"\n{report.summary()}")
     print(f"Report: {write_report(report, args.root)}")
