@@ -1,12 +1,14 @@
-"""Shared test set-up: offline data, quiet TensorFlow, Agg plots, nbgrader's PATH."""
+"""Shared test set-up: offline data, quiet TensorFlow, Agg plots, nbgrader's PATH, and the
+``--every-assignment`` option."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
+
+from course_lib.instructor.course import tools_on_path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist-lite.npz"
@@ -20,10 +22,13 @@ def pytest_configure(config):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if not os.environ.get("COURSE_DATA") and SHARED_MNIST.is_file():
         os.environ["COURSE_DATA"] = str(SHARED_MNIST)
-    # nbgrader shells out to alembic, which lives next to this Python.
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    tools_on_path()  # nbgrader shells out to alembic, which lives next to this Python
+
+
+def pytest_addoption(parser):
+    parser.addoption("--every-assignment", action="store_true",
+                     help="run the slow per-assignment comparisons on every assignment, not only "
+                          "on the sample CI runs")
 
 
 @pytest.fixture
