@@ -29,7 +29,7 @@ import time
 import warnings
 from pathlib import Path
 
-from harness import REPO, require_full_marks
+from harness import REPO, dataset, require_full_marks
 from sqlalchemy.exc import SAWarning
 
 from course_lib.instructor import demo
@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-serial", action="store_true", help="skip serial nbgrader autograde")
     args = parser.parse_args()
+    dataset()
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader 0.9.6's autoflush noise
     sizes = {a: n for a, n in zip(ASSIGNMENTS, (args.diagnostics, args.lab7)) if n}
     total = sum(sizes.values())

@@ -15,7 +15,7 @@ change it) and one thread while autograding (torch_data.configure_threads).
 
 import argparse
 
-from harness import autograde_times, full_run
+from harness import autograde_times, dataset, full_run
 
 ASSIGNMENT = "e1_e2_pytorch_cnn"
 REPORT = """
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--no-autograde", action="store_true", help="skip the autograde timing")
     parser.add_argument("--autograde-only", action="store_true", help="only the autograde timing")
     args = parser.parse_args()
+    dataset()
     e1, e2 = [], []
     for seed in [] if args.autograde_only else [42, *range(args.seeds)]:
         edit = [] if seed == 42 else [("seed_everything(42)", f"seed_everything({seed})")]

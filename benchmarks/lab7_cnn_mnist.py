@@ -15,7 +15,7 @@ load. Idle machine: full run 14-20 s, autograde 15-23 s.
 
 import argparse
 
-from harness import autograde_times, full_run
+from harness import autograde_times, dataset, full_run
 
 ASSIGNMENT = "lab7_cnn_mnist"
 REPORT = ('import json; print(json.dumps({"test_acc": float(test_acc), "variant": VARIANT, '
@@ -28,6 +28,7 @@ def main() -> None:
                         help="also run the reference with seeds 0..N-1 (its own seed is 42)")
     parser.add_argument("--no-autograde", action="store_true", help="only time the full run")
     args = parser.parse_args()
+    dataset()
     accuracies = []
     for seed in [42, *range(args.seeds)]:
         edit = [] if seed == 42 else [("seed_everything(42)", f"seed_everything({seed})")]

@@ -11,7 +11,7 @@ Goals (issue): full run <= 25 min and autograde <= 90 s per submission on 2 core
 
 import argparse
 
-from harness import autograde_times, full_run
+from harness import autograde_times, dataset, full_run
 
 ASSIGNMENT = "pa4_training_dynamics"
 REPORT = ('import json; print(json.dumps({"test_accuracies": {k: float(v) for k, v in test_accuracies.items()}, '
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=0,
                         help="also run the reference with seeds 0..N-1 (its own seed is 42)")
     args = parser.parse_args()
+    dataset()
     for student, seconds in autograde_times(ASSIGNMENT).items():
         print(f"autograde {student:<10}: {seconds:6.1f} s", flush=True)
     if not (args.full or args.seeds):

@@ -27,7 +27,7 @@ import nbformat
 
 from course_lib.instructor import demo
 from course_lib.instructor.course import notebook_path
-from harness import REPO, execute_reference, scratch_course
+from harness import REPO, dataset, execute_reference, scratch_course
 
 ASSIGNMENT = "param_budget_cnn"
 SUMMARY_ROW = re.compile(r"^\s*(\d) \|\s*([\d,]+) \|[^|]*\|\s*([\d.]+)% \(\s*(\d+)\) \|\s*([\d.]+)% \|"
@@ -111,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="execute the full student run (about 10 min)")
     args = parser.parse_args()
+    dataset()
     with tempfile.TemporaryDirectory() as tmp:
         autograde_demo(Path(tmp))
     if args.full:

@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from harness import REPO, require_full_marks, scratch_course
+from harness import REPO, dataset, require_full_marks, scratch_course
 
 from course_lib.instructor import demo
 from course_lib.instructor.course import Course
@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each kind (default 1)")
     args = parser.parse_args(argv)
+    dataset()
     assignments = args.assignments or Course(REPO).assignments()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'assignment':<24} {'sandboxed s':>12} {'unsandboxed s':>14} {'overhead s':>11} {'%':>6}")

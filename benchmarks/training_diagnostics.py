@@ -17,7 +17,7 @@ idle machine 9.2 s.
 
 import argparse
 
-from harness import autograde_times, full_run
+from harness import autograde_times, dataset, full_run
 
 ASSIGNMENT = "training_diagnostics"
 REPORT = (
@@ -38,6 +38,7 @@ def main() -> None:
                         help="also run the reference with seeds 0..N-1 (its own seed is 42)")
     parser.add_argument("--no-autograde", action="store_true", help="only time the full run")
     args = parser.parse_args()
+    dataset()
     for seed in [42, *range(args.seeds)]:
         edit = [] if seed == 42 else [("seed_everything(42)", f"seed_everything({seed})")]
         seconds, report = full_run(ASSIGNMENT, REPORT, replace=edit)

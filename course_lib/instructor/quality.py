@@ -240,10 +240,10 @@ class Report:
         def cell(text: str) -> str:
             return text.replace("|", "\\|")
 
-        only = f" --only {' '.join(self.only)}" if self.only else ""
-        only += "" if self.baseline else " --no-baseline"
+        options = (f" --only {' '.join(self.only)}" if self.only else "") + \
+                  ("" if self.baseline else " --no-baseline")
         lines = [f"# Grader quality: {self.assignment}", "",
-                 f"`course quality {self.assignment} --seeds {self.seeds}{only}`, "
+                 f"`course quality {self.assignment} --seeds {self.seeds}{options}`, "
                  f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {self.seconds:.0f} s in all.", "",
                  f"**{self.summary()}**", "",
                  "| kind | submission | points lost | cells that lost points | result | autograde s |",
